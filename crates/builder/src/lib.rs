@@ -1,0 +1,1 @@
+//! agnt2-builder

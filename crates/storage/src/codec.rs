@@ -1,0 +1,232 @@
+//! Byte layouts of the values stored in MDBX. Fixed-width big-endian where possible so keys
+//! sort numerically; variable data is length-prefixed.
+
+use agnt2_primitives::{OpReceiptEnvelope, OpTxEnvelope, ReceiptMeta, RecoveredTx, StoredReceipt};
+use alloy::consensus::Header;
+use alloy::eips::eip2718::{Decodable2718, Encodable2718};
+use alloy_primitives::{Address, B256, U256};
+use alloy_rlp::{Decodable, Encodable};
+
+use crate::StorageError;
+
+/// An account as stored in the plain-state table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct StoredAccount {
+    /// Nonce.
+    pub nonce: u64,
+    /// Balance in wei.
+    pub balance: U256,
+    /// keccak256 of the code (`KECCAK_EMPTY` for none).
+    pub code_hash: B256,
+    /// Root of the account's storage trie.
+    pub storage_root: B256,
+}
+
+impl StoredAccount {
+    /// Fixed encoded size.
+    pub const SIZE: usize = 8 + 32 + 32 + 32;
+
+    /// Fixed-width encoding.
+    pub fn encode(&self) -> [u8; Self::SIZE] {
+        let mut out = [0u8; Self::SIZE];
+        out[..8].copy_from_slice(&self.nonce.to_be_bytes());
+        out[8..40].copy_from_slice(&self.balance.to_be_bytes::<32>());
+        out[40..72].copy_from_slice(self.code_hash.as_slice());
+        out[72..].copy_from_slice(self.storage_root.as_slice());
+        out
+    }
+
+    /// Inverse of [`Self::encode`].
+    pub fn decode(b: &[u8]) -> Result<Self, StorageError> {
+        if b.len() != Self::SIZE {
+            return Err(StorageError::Corrupt("account length"));
+        }
+        Ok(Self {
+            nonce: u64::from_be_bytes(
+                b[..8]
+                    .try_into()
+                    .map_err(|_| StorageError::Corrupt("nonce"))?,
+            ),
+            balance: U256::from_be_slice(&b[8..40]),
+            code_hash: B256::from_slice(&b[40..72]),
+            storage_root: B256::from_slice(&b[72..]),
+        })
+    }
+
+    /// The RLP the account trie stores as the leaf value.
+    pub fn trie_rlp(&self) -> Vec<u8> {
+        let mut payload = Vec::with_capacity(110);
+        self.nonce.encode(&mut payload);
+        self.balance.encode(&mut payload);
+        self.storage_root.encode(&mut payload);
+        self.code_hash.encode(&mut payload);
+        let mut out = Vec::with_capacity(payload.len() + 3);
+        alloy_rlp::Header {
+            list: true,
+            payload_length: payload.len(),
+        }
+        .encode(&mut out);
+        out.extend_from_slice(&payload);
+        out
+    }
+
+    /// Decodes an account-trie leaf value.
+    pub fn from_trie_rlp(mut b: &[u8]) -> Result<Self, StorageError> {
+        let h =
+            alloy_rlp::Header::decode(&mut b).map_err(|_| StorageError::Corrupt("account rlp"))?;
+        if !h.list {
+            return Err(StorageError::Corrupt("account rlp"));
+        }
+        let nonce = u64::decode(&mut b).map_err(|_| StorageError::Corrupt("account nonce"))?;
+        let balance = U256::decode(&mut b).map_err(|_| StorageError::Corrupt("account balance"))?;
+        let storage_root =
+            B256::decode(&mut b).map_err(|_| StorageError::Corrupt("account root"))?;
+        let code_hash = B256::decode(&mut b).map_err(|_| StorageError::Corrupt("account code"))?;
+        Ok(Self {
+            nonce,
+            balance,
+            code_hash,
+            storage_root,
+        })
+    }
+}
+
+/// RLP of a storage value as the storage trie stores it (empty for zero = delete).
+pub fn storage_trie_value(value: U256) -> Vec<u8> {
+    if value.is_zero() {
+        return Vec::new();
+    }
+    let mut out = Vec::with_capacity(33);
+    value.encode(&mut out);
+    out
+}
+
+/// Minimal cursor over a byte slice for the length-prefixed layouts below.
+struct Reader<'a>(&'a [u8]);
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize) -> Result<&'a [u8], StorageError> {
+        if self.0.len() < n {
+            return Err(StorageError::Corrupt("truncated value"));
+        }
+        let (a, b) = self.0.split_at(n);
+        self.0 = b;
+        Ok(a)
+    }
+    fn u32(&mut self) -> Result<u32, StorageError> {
+        Ok(u32::from_be_bytes(
+            self.take(4)?
+                .try_into()
+                .map_err(|_| StorageError::Corrupt("u32"))?,
+        ))
+    }
+    fn u64(&mut self) -> Result<u64, StorageError> {
+        Ok(u64::from_be_bytes(
+            self.take(8)?
+                .try_into()
+                .map_err(|_| StorageError::Corrupt("u64"))?,
+        ))
+    }
+    fn u128(&mut self) -> Result<u128, StorageError> {
+        Ok(u128::from_be_bytes(
+            self.take(16)?
+                .try_into()
+                .map_err(|_| StorageError::Corrupt("u128"))?,
+        ))
+    }
+}
+
+/// Header RLP.
+pub fn encode_header(h: &Header) -> Vec<u8> {
+    let mut out = Vec::with_capacity(600);
+    h.encode(&mut out);
+    out
+}
+
+/// Inverse of [`encode_header`].
+pub fn decode_header(mut b: &[u8]) -> Result<Header, StorageError> {
+    Header::decode(&mut b).map_err(|_| StorageError::Corrupt("header rlp"))
+}
+
+/// A block body: per transaction `sender ‖ hash ‖ len ‖ eip2718 bytes`.
+pub fn encode_body(txs: &[RecoveredTx]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(txs.iter().map(|t| t.encoded.len() + 56).sum());
+    for tx in txs {
+        out.extend_from_slice(tx.signer.as_slice());
+        out.extend_from_slice(tx.hash.as_slice());
+        out.extend_from_slice(&(tx.encoded.len() as u32).to_be_bytes());
+        out.extend_from_slice(&tx.encoded);
+    }
+    out
+}
+
+/// Inverse of [`encode_body`].
+pub fn decode_body(b: &[u8]) -> Result<Vec<RecoveredTx>, StorageError> {
+    let mut r = Reader(b);
+    let mut txs = Vec::new();
+    while !r.0.is_empty() {
+        let signer = Address::from_slice(r.take(20)?);
+        let hash = B256::from_slice(r.take(32)?);
+        let len = r.u32()? as usize;
+        let raw = r.take(len)?;
+        let envelope = OpTxEnvelope::decode_2718(&mut &raw[..])
+            .map_err(|_| StorageError::Corrupt("stored transaction"))?;
+        txs.push(RecoveredTx {
+            envelope,
+            signer,
+            hash,
+            encoded: raw.to_vec().into(),
+        });
+    }
+    Ok(txs)
+}
+
+/// Receipts of a block: per receipt `gas_used ‖ price ‖ l1_fee ‖ has_contract ‖ [contract] ‖ len ‖ eip2718`.
+pub fn encode_receipts(receipts: &[StoredReceipt]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for r in receipts {
+        out.extend_from_slice(&r.meta.gas_used.to_be_bytes());
+        out.extend_from_slice(&r.meta.effective_gas_price.to_be_bytes());
+        out.extend_from_slice(&r.meta.l1_fee.to_be_bytes());
+        match r.meta.contract_address {
+            Some(a) => {
+                out.push(1);
+                out.extend_from_slice(a.as_slice());
+            }
+            None => out.push(0),
+        }
+        let enc = r.receipt.encoded_2718();
+        out.extend_from_slice(&(enc.len() as u32).to_be_bytes());
+        out.extend_from_slice(&enc);
+    }
+    out
+}
+
+/// Inverse of [`encode_receipts`].
+pub fn decode_receipts(b: &[u8]) -> Result<Vec<StoredReceipt>, StorageError> {
+    let mut r = Reader(b);
+    let mut out = Vec::new();
+    while !r.0.is_empty() {
+        let gas_used = r.u64()?;
+        let effective_gas_price = r.u128()?;
+        let l1_fee = r.u128()?;
+        let contract_address = match r.take(1)?[0] {
+            1 => Some(Address::from_slice(r.take(20)?)),
+            _ => None,
+        };
+        let len = r.u32()? as usize;
+        let raw = r.take(len)?;
+        let receipt = OpReceiptEnvelope::decode_2718(&mut &raw[..])
+            .map_err(|_| StorageError::Corrupt("stored receipt"))?;
+        out.push(StoredReceipt {
+            receipt,
+            meta: ReceiptMeta {
+                gas_used,
+                contract_address,
+                effective_gas_price,
+                l1_fee,
+            },
+        });
+    }
+    Ok(out)
+}

@@ -1,0 +1,481 @@
+//! The MDBX environment, its tables, and the block read/write paths.
+
+use std::path::Path;
+
+use agnt2_primitives::{SealedBlock, StoredReceipt};
+use alloy::consensus::Header;
+use alloy_primitives::{Address, B256, U256, keccak256};
+use libmdbx::{
+    DatabaseOptions, Mode, NoWriteMap, RO, ReadWriteOptions, SyncMode, Table, TableFlags,
+    Transaction, WriteFlags,
+};
+use rayon::prelude::*;
+
+use crate::{
+    StorageError, StoredAccount, codec,
+    mpt::{self, EMPTY_ROOT, NodeReader, Trie, TrieError},
+    state::{HistoricalState, LatestState, StateChanges, storage_key},
+};
+
+type Env = libmdbx::Database<NoWriteMap>;
+
+/// Table names, in creation order.
+const TABLE_NAMES: [&str; 11] = [
+    "Headers",
+    "HeaderNumbers",
+    "CanonicalHashes",
+    "BlockBodies",
+    "Receipts",
+    "TxLookup",
+    "PlainAccounts",
+    "PlainStorage",
+    "Bytecodes",
+    "TrieNodes",
+    "Meta",
+];
+
+const META_HEAD: &[u8] = b"head";
+
+/// Open table handles, valid for the life of the environment.
+#[derive(Debug)]
+pub(crate) struct Tables {
+    /// number → header RLP
+    pub headers: Table<'static>,
+    /// hash → number
+    pub header_numbers: Table<'static>,
+    /// number → hash
+    pub canonical_hashes: Table<'static>,
+    /// number → body (see `codec::encode_body`)
+    pub bodies: Table<'static>,
+    /// number → receipts (see `codec::encode_receipts`)
+    pub receipts: Table<'static>,
+    /// tx hash → number ‖ index
+    pub tx_lookup: Table<'static>,
+    /// address → `StoredAccount`
+    pub plain_accounts: Table<'static>,
+    /// address ‖ slot → value (big-endian, zero slots absent)
+    pub plain_storage: Table<'static>,
+    /// code hash → code
+    pub bytecodes: Table<'static>,
+    /// node hash → node RLP (account and storage tries; leaves are the hashed state)
+    pub trie_nodes: Table<'static>,
+    /// small named values (head)
+    pub meta: Table<'static>,
+}
+
+/// How to open the datadir.
+#[derive(Debug, Clone)]
+pub struct DatabaseConfig {
+    /// fsync every commit (`true`), or leave flushing to the OS (survives a process kill,
+    /// not a power loss).
+    pub durable: bool,
+    /// Upper bound of the data file.
+    pub max_size: usize,
+}
+
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        Self {
+            durable: true,
+            max_size: 1 << 40,
+        }
+    }
+}
+
+/// The trie work of one block: the new state root and what to write.
+#[derive(Debug, Default)]
+pub struct TrieOutput {
+    /// The state root after the block.
+    pub state_root: B256,
+    /// New trie nodes.
+    pub nodes: Vec<(B256, Vec<u8>)>,
+    /// Accounts with their new storage roots (`None`: removed).
+    pub accounts: Vec<(Address, Option<StoredAccount>)>,
+    /// Storage root of the L2ToL1MessagePasser after the block (Isthmus `withdrawalsRoot`).
+    pub storage_roots: Vec<(Address, B256)>,
+}
+
+/// agnt2's database. Cheap to clone; the environment lives as long as the process.
+#[derive(Debug, Clone, Copy)]
+pub struct Database {
+    env: &'static Env,
+    tables: &'static Tables,
+}
+
+/// Reads trie nodes inside a read transaction.
+pub(crate) struct TxnNodes<'a> {
+    pub txn: &'a Transaction<'static, RO, NoWriteMap>,
+    pub tables: &'static Tables,
+}
+
+impl NodeReader for TxnNodes<'_> {
+    fn node(&self, hash: &B256) -> Result<Option<Vec<u8>>, TrieError> {
+        self.txn
+            .get::<Vec<u8>>(&self.tables.trie_nodes, hash)
+            .map_err(|e| TrieError::Store(e.to_string()))
+    }
+}
+
+impl Database {
+    /// Opens (creating if needed) the database in `dir`.
+    ///
+    /// The environment is intentionally leaked: it lives for the process, which lets read
+    /// transactions and state providers be owned values without self-references.
+    pub fn open(dir: &Path, config: &DatabaseConfig) -> Result<Self, StorageError> {
+        std::fs::create_dir_all(dir)?;
+        let options = DatabaseOptions {
+            max_tables: Some(TABLE_NAMES.len() as u64 + 4),
+            max_readers: Some(512),
+            mode: Mode::ReadWrite(ReadWriteOptions {
+                sync_mode: if config.durable {
+                    SyncMode::Durable
+                } else {
+                    SyncMode::SafeNoSync
+                },
+                min_size: None,
+                max_size: Some(config.max_size as isize),
+                growth_step: Some(64 << 20),
+                shrink_threshold: None,
+            }),
+            ..Default::default()
+        };
+        let env: &'static Env = Box::leak(Box::new(Env::open_with_options(dir, options)?));
+        let txn = env.begin_rw_txn()?;
+        let mut dbis = Vec::with_capacity(TABLE_NAMES.len());
+        for name in TABLE_NAMES {
+            let t = txn.create_table(Some(name), TableFlags::default())?;
+            dbis.push(t.dbi());
+            txn.prime_for_permaopen(t);
+        }
+        let (_, opened) = txn.commit_and_rebind_open_dbs()?;
+        let mut by_name = Vec::with_capacity(TABLE_NAMES.len());
+        for dbi in dbis {
+            let t = opened
+                .iter()
+                .position(|t| t.dbi() == dbi)
+                .ok_or(StorageError::Corrupt("table handle missing"))?;
+            by_name.push(t);
+        }
+        let mut opened: Vec<Option<Table<'static>>> = opened.into_iter().map(Some).collect();
+        let mut take = |i: usize| {
+            opened[by_name[i]]
+                .take()
+                .ok_or(StorageError::Corrupt("duplicate table handle"))
+        };
+        let tables = Tables {
+            headers: take(0)?,
+            header_numbers: take(1)?,
+            canonical_hashes: take(2)?,
+            bodies: take(3)?,
+            receipts: take(4)?,
+            tx_lookup: take(5)?,
+            plain_accounts: take(6)?,
+            plain_storage: take(7)?,
+            bytecodes: take(8)?,
+            trie_nodes: take(9)?,
+            meta: take(10)?,
+        };
+        Ok(Self {
+            env,
+            tables: Box::leak(Box::new(tables)),
+        })
+    }
+
+    fn ro(&self) -> Result<Transaction<'static, RO, NoWriteMap>, StorageError> {
+        Ok(self.env.begin_ro_txn()?)
+    }
+
+    /// The last committed block: number and hash.
+    pub fn head(&self) -> Result<Option<(u64, B256)>, StorageError> {
+        let txn = self.ro()?;
+        let Some(n) = txn.get::<[u8; 8]>(&self.tables.meta, META_HEAD)? else {
+            return Ok(None);
+        };
+        let number = u64::from_be_bytes(n);
+        let hash = txn
+            .get::<[u8; 32]>(&self.tables.canonical_hashes, n)?
+            .ok_or(StorageError::Corrupt("head without hash"))?;
+        Ok(Some((number, B256::from(hash))))
+    }
+
+    /// Header by number.
+    pub fn header(&self, number: u64) -> Result<Option<Header>, StorageError> {
+        let txn = self.ro()?;
+        match txn.get::<Vec<u8>>(&self.tables.headers, number.to_be_bytes())? {
+            Some(b) => Ok(Some(codec::decode_header(&b)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Canonical hash by number.
+    pub fn block_hash(&self, number: u64) -> Result<Option<B256>, StorageError> {
+        crate::state::read_block_hash(&self.ro()?, self.tables, number)
+    }
+
+    /// Block number by hash.
+    pub fn block_number(&self, hash: &B256) -> Result<Option<u64>, StorageError> {
+        let txn = self.ro()?;
+        Ok(txn
+            .get::<[u8; 8]>(&self.tables.header_numbers, hash)?
+            .map(u64::from_be_bytes))
+    }
+
+    /// Transactions of a block.
+    pub fn body(
+        &self,
+        number: u64,
+    ) -> Result<Option<Vec<agnt2_primitives::RecoveredTx>>, StorageError> {
+        let txn = self.ro()?;
+        match txn.get::<Vec<u8>>(&self.tables.bodies, number.to_be_bytes())? {
+            Some(b) => Ok(Some(codec::decode_body(&b)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Receipts of a block.
+    pub fn receipts(&self, number: u64) -> Result<Option<Vec<StoredReceipt>>, StorageError> {
+        let txn = self.ro()?;
+        match txn.get::<Vec<u8>>(&self.tables.receipts, number.to_be_bytes())? {
+            Some(b) => Ok(Some(codec::decode_receipts(&b)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Where a transaction is: block number and index.
+    pub fn tx_location(&self, hash: &B256) -> Result<Option<(u64, u32)>, StorageError> {
+        let txn = self.ro()?;
+        Ok(txn.get::<[u8; 12]>(&self.tables.tx_lookup, hash)?.map(|v| {
+            let mut n = [0u8; 8];
+            n.copy_from_slice(&v[..8]);
+            let mut i = [0u8; 4];
+            i.copy_from_slice(&v[8..]);
+            (u64::from_be_bytes(n), u32::from_be_bytes(i))
+        }))
+    }
+
+    /// The head state.
+    pub fn latest(&self) -> Result<LatestState, StorageError> {
+        let txn = self.ro()?;
+        let root = match txn.get::<[u8; 8]>(&self.tables.meta, META_HEAD)? {
+            Some(n) => match txn.get::<Vec<u8>>(&self.tables.headers, n)? {
+                Some(h) => codec::decode_header(&h)?.state_root,
+                None => return Err(StorageError::Corrupt("head header missing")),
+            },
+            None => EMPTY_ROOT,
+        };
+        Ok(LatestState {
+            txn,
+            tables: self.tables,
+            root,
+        })
+    }
+
+    /// The state after block `number`.
+    pub fn state_at(&self, number: u64) -> Result<Option<HistoricalState>, StorageError> {
+        let Some(header) = self.header(number)? else {
+            return Ok(None);
+        };
+        Ok(Some(HistoricalState {
+            txn: self.ro()?,
+            tables: self.tables,
+            root: header.state_root,
+            block_number: number,
+        }))
+    }
+
+    /// Computes the state root after applying `changes` to the head state, without writing.
+    /// Storage tries of different accounts are updated in parallel, then the account trie.
+    pub fn compute_state_root(&self, changes: &StateChanges) -> Result<TrieOutput, StorageError> {
+        let latest = self.latest()?;
+        let nodes = TxnNodes {
+            txn: &latest.txn,
+            tables: self.tables,
+        };
+        let per_account: Vec<_> = changes
+            .par_iter()
+            .map(|(address, change)| -> Result<_, StorageError> {
+                let Some(info) = &change.info else {
+                    return Ok((*address, None, Vec::new()));
+                };
+                let prev = crate::StateProvider::account(&latest, address)?;
+                let base_root = match (&prev, change.wipe_storage) {
+                    (Some(p), false) => p.storage_root,
+                    _ => EMPTY_ROOT,
+                };
+                let (storage_root, new_nodes) = if change.storage.is_empty() {
+                    (base_root, Vec::new())
+                } else {
+                    let mut trie = Trie::new(base_root);
+                    for (slot, value) in &change.storage {
+                        trie.update(
+                            &nodes,
+                            keccak256(slot.to_be_bytes::<32>()).as_slice(),
+                            codec::storage_trie_value(*value),
+                        )?;
+                    }
+                    trie.commit()
+                };
+                let account = StoredAccount {
+                    nonce: info.nonce,
+                    balance: info.balance,
+                    code_hash: info.code_hash,
+                    storage_root,
+                };
+                Ok((*address, Some(account), new_nodes))
+            })
+            .collect::<Result<_, _>>()?;
+
+        let mut out = TrieOutput::default();
+        let mut trie = Trie::new(latest.root);
+        for (address, account, new_nodes) in per_account {
+            let value = account.map(|a| a.trie_rlp()).unwrap_or_default();
+            trie.update(&nodes, keccak256(address).as_slice(), value)?;
+            out.nodes.extend(new_nodes);
+            if let Some(a) = &account {
+                out.storage_roots.push((address, a.storage_root));
+            }
+            out.accounts.push((address, account));
+        }
+        let (root, account_nodes) = trie.commit();
+        out.nodes.extend(account_nodes);
+        out.state_root = root;
+        Ok(out)
+    }
+
+    /// Storage root of an account in the head state.
+    pub fn storage_root(&self, address: &Address) -> Result<B256, StorageError> {
+        Ok(crate::StateProvider::account(&self.latest()?, address)?
+            .map(|a| a.storage_root)
+            .unwrap_or(EMPTY_ROOT))
+    }
+
+    /// Writes a block, its receipts and its state changes in one write transaction: after a
+    /// crash the block is there entirely or not at all.
+    pub fn commit_block(
+        &self,
+        block: &SealedBlock,
+        receipts: &[StoredReceipt],
+        changes: &StateChanges,
+        trie: &TrieOutput,
+    ) -> Result<(), StorageError> {
+        let t = self.tables;
+        let txn = self.env.begin_rw_txn()?;
+        let num = block.number().to_be_bytes();
+        txn.put(
+            &t.headers,
+            num,
+            codec::encode_header(&block.header),
+            WriteFlags::UPSERT,
+        )?;
+        txn.put(&t.header_numbers, block.hash, num, WriteFlags::UPSERT)?;
+        txn.put(&t.canonical_hashes, num, block.hash, WriteFlags::UPSERT)?;
+        txn.put(
+            &t.bodies,
+            num,
+            codec::encode_body(&block.transactions),
+            WriteFlags::UPSERT,
+        )?;
+        txn.put(
+            &t.receipts,
+            num,
+            codec::encode_receipts(receipts),
+            WriteFlags::UPSERT,
+        )?;
+        for (i, tx) in block.transactions.iter().enumerate() {
+            let mut loc = [0u8; 12];
+            loc[..8].copy_from_slice(&num);
+            loc[8..].copy_from_slice(&(i as u32).to_be_bytes());
+            txn.put(&t.tx_lookup, tx.hash, loc, WriteFlags::UPSERT)?;
+        }
+        for (address, change) in changes {
+            if change.wipe_storage || change.info.is_none() {
+                let mut cursor = txn.cursor(&t.plain_storage)?;
+                let mut entry = cursor.set_range::<Vec<u8>, ()>(address.as_slice())?;
+                while let Some((key, ())) = entry {
+                    if !key.starts_with(address.as_slice()) {
+                        break;
+                    }
+                    cursor.del(WriteFlags::empty())?;
+                    entry = cursor.get_current::<Vec<u8>, ()>()?;
+                }
+            }
+            if change.info.is_none() {
+                continue;
+            }
+            for (slot, value) in &change.storage {
+                let key = storage_key(address, slot);
+                if value.is_zero() {
+                    txn.del(&t.plain_storage, key, None)?;
+                } else {
+                    txn.put(
+                        &t.plain_storage,
+                        key,
+                        value.to_be_bytes::<32>(),
+                        WriteFlags::UPSERT,
+                    )?;
+                }
+            }
+            if let Some(code) = change.info.as_ref().and_then(|i| i.code.as_ref()) {
+                if !code.is_empty() {
+                    txn.put(&t.bytecodes, keccak256(code), code, WriteFlags::UPSERT)?;
+                }
+            }
+        }
+        for (address, account) in &trie.accounts {
+            match account {
+                Some(a) => txn.put(&t.plain_accounts, address, a.encode(), WriteFlags::UPSERT)?,
+                None => {
+                    txn.del(&t.plain_accounts, address, None)?;
+                }
+            }
+        }
+        for (hash, rlp) in &trie.nodes {
+            txn.put(&t.trie_nodes, hash, rlp, WriteFlags::UPSERT)?;
+        }
+        txn.put(&t.meta, META_HEAD, num, WriteFlags::UPSERT)?;
+        txn.commit()?;
+        metrics::counter!("agnt2_storage_blocks_committed_total").increment(1);
+        Ok(())
+    }
+
+    /// Reads one storage value of the head state (convenience for tests and RPC).
+    pub fn storage(&self, address: &Address, slot: &U256) -> Result<U256, StorageError> {
+        crate::StateProvider::storage(&self.latest()?, address, slot)
+    }
+
+    /// Verifies the head's stored state root against its trie (used at start-up after a crash).
+    pub fn check_head_root(&self) -> Result<bool, StorageError> {
+        let latest = self.latest()?;
+        if latest.root == EMPTY_ROOT {
+            return Ok(true);
+        }
+        let nodes = TxnNodes {
+            txn: &latest.txn,
+            tables: self.tables,
+        };
+        Ok(nodes.node(&latest.root)?.is_some())
+    }
+
+    /// Proof helper at an explicit block.
+    pub fn proof_at(
+        &self,
+        number: u64,
+        address: &Address,
+        slots: &[B256],
+    ) -> Result<Option<(Vec<Vec<u8>>, Vec<Vec<Vec<u8>>>)>, StorageError> {
+        match self.state_at(number)? {
+            Some(state) => Ok(Some(state.proof(address, slots)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// A root over the tries for use by `mpt::get` from other crates.
+    pub fn trie_value(&self, root: B256, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
+        let latest = self.latest()?;
+        let nodes = TxnNodes {
+            txn: &latest.txn,
+            tables: self.tables,
+        };
+        Ok(mpt::get(&nodes, root, key)?)
+    }
+}

@@ -1,0 +1,212 @@
+//! State reads (latest and historical) and the change set a block hands to storage.
+
+use std::collections::BTreeMap;
+
+use alloy_primitives::{Address, B256, Bytes, U256, keccak256};
+use alloy_rlp::Decodable;
+use libmdbx::{NoWriteMap, RO, Transaction};
+
+use crate::{
+    StorageError, StoredAccount,
+    db::{Tables, TxnNodes},
+    mpt,
+};
+
+/// Read access to one version of the world state. Implemented over MDBX by [`LatestState`]
+/// (plain tables, fast) and [`HistoricalState`] (trie walk from an old root).
+pub trait StateProvider: Send + Sync {
+    /// The account, if it exists.
+    fn account(&self, address: &Address) -> Result<Option<StoredAccount>, StorageError>;
+    /// A storage slot (zero if unset).
+    fn storage(&self, address: &Address, slot: &U256) -> Result<U256, StorageError>;
+    /// Code by hash.
+    fn code(&self, code_hash: &B256) -> Result<Option<Bytes>, StorageError>;
+    /// Canonical block hash by number.
+    fn block_hash(&self, number: u64) -> Result<Option<B256>, StorageError>;
+    /// The state root this view corresponds to.
+    fn state_root(&self) -> B256;
+}
+
+/// New values of an account after a block.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountUpdate {
+    /// Nonce.
+    pub nonce: u64,
+    /// Balance.
+    pub balance: U256,
+    /// Code hash.
+    pub code_hash: B256,
+    /// The code, when it is new in this block.
+    pub code: Option<Bytes>,
+}
+
+/// What a block did to one account.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AccountChange {
+    /// New account fields; `None` removes the account.
+    pub info: Option<AccountUpdate>,
+    /// Changed slots (zero clears a slot).
+    pub storage: BTreeMap<U256, U256>,
+    /// Storage was wiped before `storage` applies (account destroyed or re-created).
+    pub wipe_storage: bool,
+}
+
+/// A block's state changes, sorted by address.
+pub type StateChanges = BTreeMap<Address, AccountChange>;
+
+/// The head state, read from the plain tables inside one MDBX read transaction.
+pub struct LatestState {
+    pub(crate) txn: Transaction<'static, RO, NoWriteMap>,
+    pub(crate) tables: &'static Tables,
+    pub(crate) root: B256,
+}
+
+impl std::fmt::Debug for LatestState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LatestState")
+            .field("root", &self.root)
+            .finish()
+    }
+}
+
+pub(crate) fn storage_key(address: &Address, slot: &U256) -> [u8; 52] {
+    let mut key = [0u8; 52];
+    key[..20].copy_from_slice(address.as_slice());
+    key[20..].copy_from_slice(&slot.to_be_bytes::<32>());
+    key
+}
+
+pub(crate) fn read_code(
+    txn: &Transaction<'static, RO, NoWriteMap>,
+    tables: &Tables,
+    code_hash: &B256,
+) -> Result<Option<Bytes>, StorageError> {
+    Ok(txn
+        .get::<Vec<u8>>(&tables.bytecodes, code_hash)?
+        .map(Bytes::from))
+}
+
+pub(crate) fn read_block_hash(
+    txn: &Transaction<'static, RO, NoWriteMap>,
+    tables: &Tables,
+    number: u64,
+) -> Result<Option<B256>, StorageError> {
+    Ok(txn
+        .get::<[u8; 32]>(&tables.canonical_hashes, number.to_be_bytes())?
+        .map(B256::from))
+}
+
+impl StateProvider for LatestState {
+    fn account(&self, address: &Address) -> Result<Option<StoredAccount>, StorageError> {
+        match self
+            .txn
+            .get::<Vec<u8>>(&self.tables.plain_accounts, address)?
+        {
+            Some(v) => Ok(Some(StoredAccount::decode(&v)?)),
+            None => Ok(None),
+        }
+    }
+
+    fn storage(&self, address: &Address, slot: &U256) -> Result<U256, StorageError> {
+        let key = storage_key(address, slot);
+        Ok(self
+            .txn
+            .get::<Vec<u8>>(&self.tables.plain_storage, key)?
+            .map(|v| U256::from_be_slice(&v))
+            .unwrap_or_default())
+    }
+
+    fn code(&self, code_hash: &B256) -> Result<Option<Bytes>, StorageError> {
+        read_code(&self.txn, self.tables, code_hash)
+    }
+
+    fn block_hash(&self, number: u64) -> Result<Option<B256>, StorageError> {
+        read_block_hash(&self.txn, self.tables, number)
+    }
+
+    fn state_root(&self) -> B256 {
+        self.root
+    }
+}
+
+/// A past state, read by walking the tries from that block's state root (trie nodes are never
+/// deleted, so every committed root stays readable and provable).
+pub struct HistoricalState {
+    pub(crate) txn: Transaction<'static, RO, NoWriteMap>,
+    pub(crate) tables: &'static Tables,
+    pub(crate) root: B256,
+    pub(crate) block_number: u64,
+}
+
+impl std::fmt::Debug for HistoricalState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HistoricalState")
+            .field("root", &self.root)
+            .finish()
+    }
+}
+
+impl HistoricalState {
+    fn nodes(&self) -> TxnNodes<'_> {
+        TxnNodes {
+            txn: &self.txn,
+            tables: self.tables,
+        }
+    }
+
+    /// The EIP-1186 account proof and the storage proofs for `slots`.
+    pub fn proof(
+        &self,
+        address: &Address,
+        slots: &[B256],
+    ) -> Result<(Vec<Vec<u8>>, Vec<Vec<Vec<u8>>>), StorageError> {
+        let nodes = self.nodes();
+        let account_proof = mpt::prove(&nodes, self.root, keccak256(address).as_slice())?;
+        let storage_root = self
+            .account(address)?
+            .map(|a| a.storage_root)
+            .unwrap_or(mpt::EMPTY_ROOT);
+        let storage_proofs = slots
+            .iter()
+            .map(|s| mpt::prove(&nodes, storage_root, keccak256(s).as_slice()))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok((account_proof, storage_proofs))
+    }
+}
+
+impl StateProvider for HistoricalState {
+    fn account(&self, address: &Address) -> Result<Option<StoredAccount>, StorageError> {
+        match mpt::get(&self.nodes(), self.root, keccak256(address).as_slice())? {
+            Some(rlp) => Ok(Some(StoredAccount::from_trie_rlp(&rlp)?)),
+            None => Ok(None),
+        }
+    }
+
+    fn storage(&self, address: &Address, slot: &U256) -> Result<U256, StorageError> {
+        let Some(account) = self.account(address)? else {
+            return Ok(U256::ZERO);
+        };
+        let key = keccak256(slot.to_be_bytes::<32>());
+        match mpt::get(&self.nodes(), account.storage_root, key.as_slice())? {
+            Some(rlp) => {
+                U256::decode(&mut rlp.as_slice()).map_err(|_| StorageError::Corrupt("storage rlp"))
+            }
+            None => Ok(U256::ZERO),
+        }
+    }
+
+    fn code(&self, code_hash: &B256) -> Result<Option<Bytes>, StorageError> {
+        read_code(&self.txn, self.tables, code_hash)
+    }
+
+    fn block_hash(&self, number: u64) -> Result<Option<B256>, StorageError> {
+        if number > self.block_number {
+            return Ok(None);
+        }
+        read_block_hash(&self.txn, self.tables, number)
+    }
+
+    fn state_root(&self) -> B256 {
+        self.root
+    }
+}
