@@ -1,0 +1,197 @@
+//! The in-memory overlay the EVM runs against: reads fall through to a state provider, writes
+//! collect into the block's [`StateChanges`].
+
+use std::collections::HashMap;
+
+use alloy_primitives::{Address, B256, KECCAK256_EMPTY, U256};
+use agnt2_storage::{AccountUpdate, StateChanges, StateProvider, StorageError};
+use revm::{
+    Database, DatabaseCommit,
+    database_interface::DBErrorMarker,
+    primitives::AddressMap,
+    state::{Account, AccountInfo, Bytecode},
+};
+
+/// A storage failure seen by the EVM.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("state: {0}")]
+pub struct DbError(pub String);
+
+impl DBErrorMarker for DbError {}
+
+impl From<StorageError> for DbError {
+    fn from(e: StorageError) -> Self {
+        Self(e.to_string())
+    }
+}
+
+/// Overlay of a block's writes over a state provider.
+#[derive(Debug)]
+pub struct StateDb<P> {
+    provider: P,
+    accounts: HashMap<Address, Option<AccountInfo>>,
+    storage: HashMap<(Address, U256), U256>,
+    codes: HashMap<B256, Bytecode>,
+    changes: StateChanges,
+}
+
+impl<P: StateProvider> StateDb<P> {
+    /// An empty overlay over `provider`.
+    pub fn new(provider: P) -> Self {
+        Self {
+            provider,
+            accounts: HashMap::new(),
+            storage: HashMap::new(),
+            codes: HashMap::new(),
+            changes: StateChanges::new(),
+        }
+    }
+
+    /// The changes collected so far.
+    pub fn changes(&self) -> &StateChanges {
+        &self.changes
+    }
+
+    /// Consumes the overlay, returning the block's changes.
+    pub fn into_changes(self) -> StateChanges {
+        self.changes
+    }
+
+    /// The underlying provider.
+    pub fn provider(&self) -> &P {
+        &self.provider
+    }
+
+    /// Applies an `eth_call`-style override: replaces an account's fields.
+    pub fn override_account(
+        &mut self,
+        address: Address,
+        balance: Option<U256>,
+        nonce: Option<u64>,
+        code: Option<alloy_primitives::Bytes>,
+    ) -> Result<(), DbError> {
+        let mut info = self.basic(address)?.unwrap_or_default();
+        if let Some(b) = balance {
+            info.balance = b;
+        }
+        if let Some(n) = nonce {
+            info.nonce = n;
+        }
+        if let Some(c) = code {
+            let bytecode = Bytecode::new_raw(c);
+            info.code_hash = bytecode.hash_slow();
+            self.codes.insert(info.code_hash, bytecode.clone());
+            info.code = Some(bytecode);
+        }
+        self.accounts.insert(address, Some(info));
+        Ok(())
+    }
+
+    /// Applies an override of one storage slot.
+    pub fn override_storage(&mut self, address: Address, slot: U256, value: U256) {
+        self.storage.insert((address, slot), value);
+    }
+
+    /// Replaces all storage of `address` for reads (`state` override): unset slots read zero.
+    pub fn wipe_storage_for_call(&mut self, address: Address) {
+        self.changes.entry(address).or_default().wipe_storage = true;
+    }
+}
+
+impl<P: StateProvider> Database for StateDb<P> {
+    type Error = DbError;
+
+    fn basic(&mut self, address: Address) -> Result<Option<AccountInfo>, DbError> {
+        if let Some(a) = self.accounts.get(&address) {
+            return Ok(a.clone());
+        }
+        let info = self.provider.account(&address)?.map(|a| AccountInfo {
+            balance: a.balance,
+            nonce: a.nonce,
+            code_hash: a.code_hash,
+            account_id: None,
+            code: None,
+        });
+        self.accounts.insert(address, info.clone());
+        Ok(info)
+    }
+
+    fn code_by_hash(&mut self, code_hash: B256) -> Result<Bytecode, DbError> {
+        if code_hash == KECCAK256_EMPTY {
+            return Ok(Bytecode::default());
+        }
+        if let Some(c) = self.codes.get(&code_hash) {
+            return Ok(c.clone());
+        }
+        let code = self
+            .provider
+            .code(&code_hash)?
+            .map(Bytecode::new_raw)
+            .ok_or_else(|| DbError(format!("missing code {code_hash}")))?;
+        self.codes.insert(code_hash, code.clone());
+        Ok(code)
+    }
+
+    fn storage(&mut self, address: Address, index: U256) -> Result<U256, DbError> {
+        if let Some(v) = self.storage.get(&(address, index)) {
+            return Ok(*v);
+        }
+        let wiped = self.changes.get(&address).is_some_and(|c| c.wipe_storage);
+        let v = if wiped { U256::ZERO } else { self.provider.storage(&address, &index)? };
+        self.storage.insert((address, index), v);
+        Ok(v)
+    }
+
+    fn block_hash(&mut self, number: u64) -> Result<B256, DbError> {
+        Ok(self.provider.block_hash(number)?.unwrap_or_default())
+    }
+}
+
+impl<P: StateProvider> DatabaseCommit for StateDb<P> {
+    fn commit(&mut self, changes: AddressMap<Account>) {
+        for (address, account) in changes {
+            if !account.is_touched() {
+                continue;
+            }
+            // EIP-161: touched empty accounts and destroyed accounts are removed.
+            if account.is_selfdestructed() || account.is_empty() {
+                self.accounts.insert(address, None);
+                self.storage.retain(|(a, _), _| *a != address);
+                let change = self.changes.entry(address).or_default();
+                change.info = None;
+                change.storage.clear();
+                change.wipe_storage = true;
+                continue;
+            }
+            let change = self.changes.entry(address).or_default();
+            if account.is_created() {
+                self.storage.retain(|(a, _), _| *a != address);
+                change.storage.clear();
+                change.wipe_storage = true;
+            }
+            for (slot, value) in account.changed_storage_slots() {
+                let v = value.present_value();
+                self.storage.insert((address, *slot), v);
+                change.storage.insert(*slot, v);
+            }
+            let info = &account.info;
+            let new_code = match &info.code {
+                Some(code) if account.is_created() && info.code_hash != KECCAK256_EMPTY => {
+                    self.codes.insert(info.code_hash, code.clone());
+                    Some(code.original_bytes())
+                }
+                _ => change.info.as_ref().and_then(|i| i.code.clone()),
+            };
+            change.info = Some(AccountUpdate {
+                nonce: info.nonce,
+                balance: info.balance,
+                code_hash: info.code_hash,
+                code: new_code,
+            });
+            let mut cached = info.clone();
+            cached.code = None;
+            self.accounts.insert(address, Some(cached));
+        }
+    }
+}
+

@@ -1,0 +1,279 @@
+//! The sequential block executor (the reference semantics) and read-only calls.
+
+use alloy::consensus::{Eip658Value, Receipt, ReceiptWithBloom, Transaction};
+use alloy_primitives::{Address, Bytes, Log, TxKind, U256};
+use agnt2_primitives::{OpTxEnvelope, ReceiptMeta, RecoveredTx, StoredReceipt};
+use agnt2_storage::StateProvider;
+use op_alloy::consensus::{OpDepositReceipt, OpReceipt, OpReceiptEnvelope};
+use op_revm::{
+    DefaultOp, OpBuilder, OpContext, OpHaltReason, OpTransaction, OpTransactionError,
+    api::builder::DefaultOpEvm,
+};
+use revm::{
+    Context, Database, DatabaseCommit, ExecuteEvm,
+    context::{TxEnv, result::{EVMError, ExecutionResult, ResultAndState}},
+    context_interface::result::InvalidTransaction,
+};
+
+use crate::{
+    config::{EvmConfig, NextBlock},
+    db::{DbError, StateDb},
+    txenv::tx_env,
+};
+
+/// What happened to a transaction offered to the executor.
+#[derive(Debug)]
+pub enum TxOutcome {
+    /// Executed and part of the block (successful or reverted).
+    Included,
+    /// Its gas limit exceeds what is left in the block; it may fit a later block.
+    DoesNotFit,
+    /// Not executable against the current state (nonce, balance, fee...). Not included.
+    Invalid(String),
+}
+
+/// A transaction executed in a block.
+#[derive(Debug, Clone)]
+pub struct ExecutedTx {
+    /// The transaction.
+    pub tx: RecoveredTx,
+    /// Its receipt.
+    pub receipt: StoredReceipt,
+}
+
+/// The result of executing a block's transactions.
+#[derive(Debug, Default)]
+pub struct ExecutedBlock {
+    /// Included transactions, in order.
+    pub transactions: Vec<RecoveredTx>,
+    /// Their receipts.
+    pub receipts: Vec<StoredReceipt>,
+    /// Total gas used.
+    pub gas_used: u64,
+}
+
+/// Executes transactions one after another on top of a [`StateDb`]: the reference semantics
+/// that every parallel builder result must match.
+pub struct BlockExecutor<'db, P: StateProvider> {
+    evm: DefaultOpEvm<OpContext<&'db mut StateDb<P>>>,
+    base_fee: u64,
+    gas_limit: u64,
+    out: ExecutedBlock,
+}
+
+impl<P: StateProvider> std::fmt::Debug for BlockExecutor<'_, P> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BlockExecutor").field("gas_used", &self.out.gas_used).finish()
+    }
+}
+
+/// A failure of the node, not of a transaction: the block must be abandoned.
+#[derive(Debug, thiserror::Error)]
+#[error("block execution failed: {0}")]
+pub struct FatalError(pub String);
+
+impl<'db, P: StateProvider> BlockExecutor<'db, P> {
+    /// Starts a block.
+    pub fn new(config: &EvmConfig, next: &NextBlock, db: &'db mut StateDb<P>) -> Self {
+        let evm = Context::op()
+            .with_db(db)
+            .with_block(next.block_env())
+            .with_cfg(config.cfg())
+            .build_op();
+        Self { evm, base_fee: next.base_fee, gas_limit: next.gas_limit, out: ExecutedBlock::default() }
+    }
+
+    /// Gas still available in the block.
+    pub fn gas_left(&self) -> u64 {
+        self.gas_limit.saturating_sub(self.out.gas_used)
+    }
+
+    /// Executes `tx` and, unless it is invalid, commits it to the block.
+    pub fn execute(&mut self, tx: RecoveredTx) -> Result<TxOutcome, FatalError> {
+        if tx.gas_limit() > self.gas_left() {
+            return Ok(TxOutcome::DoesNotFit);
+        }
+        let deposit_nonce = if tx.is_deposit() {
+            let db = &mut self.evm.0.ctx.journaled_state.database;
+            Some(db.basic(tx.signer).map_err(|e| FatalError(e.to_string()))?.map_or(0, |a| a.nonce))
+        } else {
+            None
+        };
+        let env = tx_env(&tx);
+        let ResultAndState { result, state } = match self.evm.transact(env) {
+            Ok(r) => r,
+            Err(EVMError::Transaction(e)) => return Ok(TxOutcome::Invalid(tx_error_message(&e))),
+            Err(EVMError::Database(e)) => return Err(FatalError(e.to_string())),
+            Err(e) => return Err(FatalError(e.to_string())),
+        };
+        let l1_fee = self.l1_fee(&tx);
+        self.evm.0.ctx.journaled_state.database.commit(state);
+
+        let gas_used = result.tx_gas_used();
+        self.out.gas_used += gas_used;
+        let receipt = build_receipt(&tx, &result, self.out.gas_used, deposit_nonce);
+        let contract_address = match (&result, tx.envelope.kind()) {
+            (ExecutionResult::Success { .. }, TxKind::Create) => result.created_address(),
+            _ => None,
+        };
+        let effective_gas_price =
+            if tx.is_deposit() { 0 } else { tx.envelope.effective_gas_price(Some(self.base_fee)) };
+        self.out.receipts.push(StoredReceipt {
+            receipt,
+            meta: ReceiptMeta { gas_used, contract_address, effective_gas_price, l1_fee },
+        });
+        self.out.transactions.push(tx);
+        metrics::counter!("agnt2_evm_txs_executed_total").increment(1);
+        Ok(TxOutcome::Included)
+    }
+
+    fn l1_fee(&mut self, tx: &RecoveredTx) -> u128 {
+        if tx.is_deposit() {
+            return 0;
+        }
+        let spec = self.evm.0.ctx.cfg.spec;
+        let chain = &mut self.evm.0.ctx.chain;
+        if chain.l1_base_fee.is_zero() && chain.l1_blob_base_fee.unwrap_or_default().is_zero() {
+            return 0;
+        }
+        let fee = chain.calculate_tx_l1_cost(&tx.encoded, spec);
+        chain.clear_tx_l1_cost();
+        fee.saturating_to()
+    }
+
+    /// Ends the block.
+    pub fn finish(self) -> ExecutedBlock {
+        self.out
+    }
+}
+
+fn build_receipt(
+    tx: &RecoveredTx,
+    result: &ExecutionResult<OpHaltReason>,
+    cumulative_gas_used: u64,
+    deposit_nonce: Option<u64>,
+) -> OpReceiptEnvelope {
+    let logs: Vec<Log> = result.logs().to_vec();
+    let inner = Receipt { status: Eip658Value::Eip658(result.is_success()), cumulative_gas_used, logs };
+    let receipt = match &tx.envelope {
+        OpTxEnvelope::Legacy(_) => OpReceipt::Legacy(inner),
+        OpTxEnvelope::Eip2930(_) => OpReceipt::Eip2930(inner),
+        OpTxEnvelope::Eip1559(_) => OpReceipt::Eip1559(inner),
+        OpTxEnvelope::Eip7702(_) => OpReceipt::Eip7702(inner),
+        OpTxEnvelope::Deposit(_) => OpReceipt::Deposit(OpDepositReceipt {
+            inner,
+            deposit_nonce,
+            deposit_receipt_version: Some(1),
+        }),
+        OpTxEnvelope::PostExec(_) => OpReceipt::PostExec(inner),
+    };
+    let with_bloom: ReceiptWithBloom<OpReceipt> = receipt.into();
+    OpReceiptEnvelope::from(with_bloom)
+}
+
+/// geth's wording for transaction-validity errors, which tools match on.
+pub fn tx_error_message(e: &OpTransactionError) -> String {
+    match e {
+        OpTransactionError::Base(base) => match base {
+            InvalidTransaction::NonceTooLow { tx, state } => {
+                format!("nonce too low: next nonce {state}, tx nonce {tx}")
+            }
+            InvalidTransaction::NonceTooHigh { tx, state } => {
+                format!("nonce too high: next nonce {state}, tx nonce {tx}")
+            }
+            InvalidTransaction::LackOfFundForMaxFee { fee, balance } => {
+                format!("insufficient funds for gas * price + value: balance {balance}, tx cost {fee}")
+            }
+            InvalidTransaction::CallGasCostMoreThanGasLimit { .. } => "intrinsic gas too low".into(),
+            InvalidTransaction::GasPriceLessThanBasefee => {
+                "max fee per gas less than block base fee".into()
+            }
+            InvalidTransaction::CallerGasLimitMoreThanBlock => "exceeds block gas limit".into(),
+            InvalidTransaction::InvalidChainId => "invalid chain id".into(),
+            other => other.to_string(),
+        },
+        other => other.to_string(),
+    }
+}
+
+/// The parameters of a read-only call (`eth_call`, `eth_estimateGas`).
+#[derive(Debug, Clone, Default)]
+pub struct CallRequest {
+    /// Caller (zero address if unset).
+    pub from: Address,
+    /// Target; `None` creates.
+    pub to: Option<Address>,
+    /// Gas limit (defaults to the block gas limit).
+    pub gas: Option<u64>,
+    /// Gas price; zero means fees are not charged.
+    pub gas_price: u128,
+    /// Priority fee.
+    pub priority_fee: Option<u128>,
+    /// Value.
+    pub value: U256,
+    /// Input.
+    pub input: Bytes,
+    /// Nonce (defaults to the account's).
+    pub nonce: Option<u64>,
+    /// Access list.
+    pub access_list: alloy::eips::eip2930::AccessList,
+}
+
+/// The result of a read-only call.
+pub type CallResult = ResultAndState<OpHaltReason>;
+
+/// Why a call could not run at all.
+#[derive(Debug, thiserror::Error)]
+pub enum CallError {
+    /// The call is not a valid transaction (geth wording).
+    #[error("{0}")]
+    Invalid(String),
+    /// State access failed.
+    #[error("state: {0}")]
+    Db(String),
+}
+
+/// Runs `req` on top of `db` without committing: base fee and balance checks are relaxed the
+/// way geth relaxes them for `eth_call` when no gas price is given.
+pub fn call<P: StateProvider>(
+    config: &EvmConfig,
+    next: &NextBlock,
+    db: &mut StateDb<P>,
+    req: &CallRequest,
+) -> Result<CallResult, CallError> {
+    let mut cfg = config.cfg();
+    cfg.disable_nonce_check = req.nonce.is_none();
+    cfg.disable_base_fee = req.gas_price == 0;
+    cfg.disable_fee_charge = req.gas_price == 0;
+    let nonce = match req.nonce {
+        Some(n) => n,
+        None => db.basic(req.from).map_err(|e: DbError| CallError::Db(e.0))?.map_or(0, |a| a.nonce),
+    };
+    let gas_limit = req.gas.unwrap_or(next.gas_limit).min(next.gas_limit);
+    let tx = OpTransaction {
+        base: TxEnv {
+            tx_type: if req.priority_fee.is_some() { 2 } else { 0 },
+            caller: req.from,
+            gas_limit,
+            gas_price: req.gas_price,
+            gas_priority_fee: req.priority_fee,
+            kind: req.to.map_or(TxKind::Create, TxKind::Call),
+            value: req.value,
+            data: req.input.clone(),
+            nonce,
+            chain_id: Some(config.chain_id),
+            access_list: req.access_list.clone(),
+            ..Default::default()
+        },
+        // Empty envelope: no L1 data fee for simulations.
+        enveloped_tx: Some(Bytes::new()),
+        deposit: Default::default(),
+    };
+    let mut evm = Context::op().with_db(db).with_block(next.block_env()).with_cfg(cfg).build_op();
+    match evm.transact(tx) {
+        Ok(r) => Ok(r),
+        Err(EVMError::Transaction(e)) => Err(CallError::Invalid(tx_error_message(&e))),
+        Err(e) => Err(CallError::Db(e.to_string())),
+    }
+}
+
