@@ -17,7 +17,10 @@ pub struct EvmConfig {
 impl EvmConfig {
     /// Isthmus rules for `chain_id`.
     pub fn isthmus(chain_id: u64) -> Self {
-        Self { chain_id, spec: OpSpecId::ISTHMUS }
+        Self {
+            chain_id,
+            spec: OpSpecId::ISTHMUS,
+        }
     }
 
     /// revm's configuration for this chain.
@@ -57,7 +60,10 @@ impl NextBlock {
             difficulty: U256::ZERO,
             prevrandao: Some(self.prevrandao),
             // OP chains have no blobs: excess 0, price 1.
-            blob_excess_gas_and_price: Some(BlobExcessGasAndPrice { excess_blob_gas: 0, blob_gasprice: 1 }),
+            blob_excess_gas_and_price: Some(BlobExcessGasAndPrice {
+                excess_blob_gas: 0,
+                blob_gasprice: 1,
+            }),
             slot_num: 0,
         }
     }

@@ -3,8 +3,8 @@
 
 use std::collections::HashMap;
 
-use alloy_primitives::{Address, B256, KECCAK256_EMPTY, U256};
 use agnt2_storage::{AccountUpdate, StateChanges, StateProvider, StorageError};
+use alloy_primitives::{Address, B256, KECCAK256_EMPTY, U256};
 use revm::{
     Database, DatabaseCommit,
     database_interface::DBErrorMarker,
@@ -137,7 +137,11 @@ impl<P: StateProvider> Database for StateDb<P> {
             return Ok(*v);
         }
         let wiped = self.changes.get(&address).is_some_and(|c| c.wipe_storage);
-        let v = if wiped { U256::ZERO } else { self.provider.storage(&address, &index)? };
+        let v = if wiped {
+            U256::ZERO
+        } else {
+            self.provider.storage(&address, &index)?
+        };
         self.storage.insert((address, index), v);
         Ok(v)
     }
@@ -194,4 +198,3 @@ impl<P: StateProvider> DatabaseCommit for StateDb<P> {
         }
     }
 }
-

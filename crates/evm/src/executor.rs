@@ -1,9 +1,9 @@
 //! The sequential block executor (the reference semantics) and read-only calls.
 
-use alloy::consensus::{Eip658Value, Receipt, ReceiptWithBloom, Transaction};
-use alloy_primitives::{Address, Bytes, Log, TxKind, U256};
 use agnt2_primitives::{OpTxEnvelope, ReceiptMeta, RecoveredTx, StoredReceipt};
 use agnt2_storage::StateProvider;
+use alloy::consensus::{Eip658Value, Receipt, ReceiptWithBloom, Transaction};
+use alloy_primitives::{Address, Bytes, Log, TxKind, U256};
 use op_alloy::consensus::{OpDepositReceipt, OpReceipt, OpReceiptEnvelope};
 use op_revm::{
     DefaultOp, OpBuilder, OpContext, OpHaltReason, OpTransaction, OpTransactionError,
@@ -11,7 +11,10 @@ use op_revm::{
 };
 use revm::{
     Context, Database, DatabaseCommit, ExecuteEvm,
-    context::{TxEnv, result::{EVMError, ExecutionResult, ResultAndState}},
+    context::{
+        TxEnv,
+        result::{EVMError, ExecutionResult, ResultAndState},
+    },
     context_interface::result::InvalidTransaction,
 };
 
@@ -63,7 +66,9 @@ pub struct BlockExecutor<'db, P: StateProvider> {
 
 impl<P: StateProvider> std::fmt::Debug for BlockExecutor<'_, P> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("BlockExecutor").field("gas_used", &self.out.gas_used).finish()
+        f.debug_struct("BlockExecutor")
+            .field("gas_used", &self.out.gas_used)
+            .finish()
     }
 }
 
@@ -80,7 +85,12 @@ impl<'db, P: StateProvider> BlockExecutor<'db, P> {
             .with_block(next.block_env())
             .with_cfg(config.cfg())
             .build_op();
-        Self { evm, base_fee: next.base_fee, gas_limit: next.gas_limit, out: ExecutedBlock::default() }
+        Self {
+            evm,
+            base_fee: next.base_fee,
+            gas_limit: next.gas_limit,
+            out: ExecutedBlock::default(),
+        }
     }
 
     /// Gas still available in the block.
@@ -95,7 +105,11 @@ impl<'db, P: StateProvider> BlockExecutor<'db, P> {
         }
         let deposit_nonce = if tx.is_deposit() {
             let db = &mut self.evm.0.ctx.journaled_state.database;
-            Some(db.basic(tx.signer).map_err(|e| FatalError(e.to_string()))?.map_or(0, |a| a.nonce))
+            Some(
+                db.basic(tx.signer)
+                    .map_err(|e| FatalError(e.to_string()))?
+                    .map_or(0, |a| a.nonce),
+            )
         } else {
             None
         };
@@ -116,11 +130,19 @@ impl<'db, P: StateProvider> BlockExecutor<'db, P> {
             (ExecutionResult::Success { .. }, TxKind::Create) => result.created_address(),
             _ => None,
         };
-        let effective_gas_price =
-            if tx.is_deposit() { 0 } else { tx.envelope.effective_gas_price(Some(self.base_fee)) };
+        let effective_gas_price = if tx.is_deposit() {
+            0
+        } else {
+            tx.envelope.effective_gas_price(Some(self.base_fee))
+        };
         self.out.receipts.push(StoredReceipt {
             receipt,
-            meta: ReceiptMeta { gas_used, contract_address, effective_gas_price, l1_fee },
+            meta: ReceiptMeta {
+                gas_used,
+                contract_address,
+                effective_gas_price,
+                l1_fee,
+            },
         });
         self.out.transactions.push(tx);
         metrics::counter!("agnt2_evm_txs_executed_total").increment(1);
@@ -154,7 +176,11 @@ fn build_receipt(
     deposit_nonce: Option<u64>,
 ) -> OpReceiptEnvelope {
     let logs: Vec<Log> = result.logs().to_vec();
-    let inner = Receipt { status: Eip658Value::Eip658(result.is_success()), cumulative_gas_used, logs };
+    let inner = Receipt {
+        status: Eip658Value::Eip658(result.is_success()),
+        cumulative_gas_used,
+        logs,
+    };
     let receipt = match &tx.envelope {
         OpTxEnvelope::Legacy(_) => OpReceipt::Legacy(inner),
         OpTxEnvelope::Eip2930(_) => OpReceipt::Eip2930(inner),
@@ -182,9 +208,13 @@ pub fn tx_error_message(e: &OpTransactionError) -> String {
                 format!("nonce too high: next nonce {state}, tx nonce {tx}")
             }
             InvalidTransaction::LackOfFundForMaxFee { fee, balance } => {
-                format!("insufficient funds for gas * price + value: balance {balance}, tx cost {fee}")
+                format!(
+                    "insufficient funds for gas * price + value: balance {balance}, tx cost {fee}"
+                )
             }
-            InvalidTransaction::CallGasCostMoreThanGasLimit { .. } => "intrinsic gas too low".into(),
+            InvalidTransaction::CallGasCostMoreThanGasLimit { .. } => {
+                "intrinsic gas too low".into()
+            }
             InvalidTransaction::GasPriceLessThanBasefee => {
                 "max fee per gas less than block base fee".into()
             }
@@ -247,7 +277,10 @@ pub fn call<P: StateProvider>(
     cfg.disable_fee_charge = req.gas_price == 0;
     let nonce = match req.nonce {
         Some(n) => n,
-        None => db.basic(req.from).map_err(|e: DbError| CallError::Db(e.0))?.map_or(0, |a| a.nonce),
+        None => db
+            .basic(req.from)
+            .map_err(|e: DbError| CallError::Db(e.0))?
+            .map_or(0, |a| a.nonce),
     };
     let gas_limit = req.gas.unwrap_or(next.gas_limit).min(next.gas_limit);
     let tx = OpTransaction {
@@ -269,11 +302,14 @@ pub fn call<P: StateProvider>(
         enveloped_tx: Some(Bytes::new()),
         deposit: Default::default(),
     };
-    let mut evm = Context::op().with_db(db).with_block(next.block_env()).with_cfg(cfg).build_op();
+    let mut evm = Context::op()
+        .with_db(db)
+        .with_block(next.block_env())
+        .with_cfg(cfg)
+        .build_op();
     match evm.transact(tx) {
         Ok(r) => Ok(r),
         Err(EVMError::Transaction(e)) => Err(CallError::Invalid(tx_error_message(&e))),
         Err(e) => Err(CallError::Db(e.to_string())),
     }
 }
-

@@ -1,10 +1,12 @@
 //! The L1-attributes deposit that opens every L2 block.
 
-use alloy_primitives::{B256, Bytes, TxKind, U256};
 use agnt2_primitives::{
     OpTxEnvelope, RecoveredTx,
-    constants::{L1_ATTRIBUTES_DEPOSITOR, L1_BLOCK, L1_INFO_DEPOSIT_GAS, SET_L1_BLOCK_VALUES_ISTHMUS},
+    constants::{
+        L1_ATTRIBUTES_DEPOSITOR, L1_BLOCK, L1_INFO_DEPOSIT_GAS, SET_L1_BLOCK_VALUES_ISTHMUS,
+    },
 };
+use alloy_primitives::{B256, Bytes, TxKind, U256};
 use op_alloy::consensus::{L1InfoDepositSource, TxDeposit};
 
 /// The L1 block an L2 block builds on. In `--dev` this is synthetic.
@@ -69,6 +71,9 @@ mod tests {
     fn calldata_is_176_bytes() {
         let tx = l1_info_deposit(&L1Origin::default(), 3);
         assert!(tx.is_deposit());
-        assert_eq!(alloy::consensus::Transaction::input(&tx.envelope).len(), 176);
+        assert_eq!(
+            alloy::consensus::Transaction::input(&tx.envelope).len(),
+            176
+        );
     }
 }

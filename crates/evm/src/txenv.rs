@@ -1,7 +1,7 @@
 //! Conversion of node transactions into op-revm's transaction environment.
 
-use alloy::consensus::Transaction;
 use agnt2_primitives::{OpTxEnvelope, RecoveredTx};
+use alloy::consensus::Transaction;
 use op_revm::{OpTransaction, transaction::deposit::DepositTransactionParts};
 use revm::context::TxEnv;
 
@@ -38,9 +38,16 @@ pub fn tx_env(tx: &RecoveredTx) -> OpTransaction<TxEnv> {
         }
         OpTxEnvelope::Eip7702(s) => {
             base.set_signed_authorization(s.tx().authorization_list.clone());
-            OpTransaction { base, enveloped_tx: Some(tx.encoded.clone()), deposit: Default::default() }
+            OpTransaction {
+                base,
+                enveloped_tx: Some(tx.encoded.clone()),
+                deposit: Default::default(),
+            }
         }
-        _ => OpTransaction { base, enveloped_tx: Some(tx.encoded.clone()), deposit: Default::default() },
+        _ => OpTransaction {
+            base,
+            enveloped_tx: Some(tx.encoded.clone()),
+            deposit: Default::default(),
+        },
     }
 }
-

@@ -1,1 +1,328 @@
-fn main() {}
+//! The `agnt2` binary: command line, configuration and wiring of storage, pool, builder and
+//! RPC into one process.
+
+use std::{
+    net::{IpAddr, SocketAddr},
+    path::PathBuf,
+    sync::Arc,
+    time::Duration,
+};
+
+use agnt2_builder::{BlockBuilder, BuiltBlock, init_genesis};
+use agnt2_primitives::{
+    ChainSpec,
+    constants::{DEV_ACCOUNTS, DEV_MNEMONIC, L1_BLOCK, L2_TO_L1_MESSAGE_PASSER},
+};
+use agnt2_rpc::{RpcConfig, RpcContext, RpcServerConfig, start_server};
+use agnt2_storage::{Database, DatabaseConfig};
+use agnt2_txpool::{Pool, PoolConfig};
+use alloy::signers::local::{MnemonicBuilder, coins_bip39::English};
+use clap::{Parser, Subcommand};
+use eyre::{Context, bail};
+use tokio::sync::broadcast;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "agnt2",
+    version,
+    about = "agnt2: an agent-native OP-Stack-style L2 node"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Runs the node.
+    Node(Box<NodeArgs>),
+    /// Prints the chain id and the reserved addresses.
+    Info {
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+        /// Genesis file (defaults to the embedded dev genesis).
+        #[arg(long)]
+        genesis: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, clap::Args)]
+struct NodeArgs {
+    /// Dev chain: embedded genesis, funded dev accounts, blocks on a timer.
+    #[arg(long)]
+    dev: bool,
+    /// Genesis file in geth's format (defaults to the embedded dev genesis).
+    #[arg(long)]
+    genesis: Option<PathBuf>,
+    /// Data directory.
+    #[arg(long, value_name = "DIR")]
+    datadir: Option<PathBuf>,
+    /// Use a fresh temporary data directory, deleted on exit.
+    #[arg(long, conflicts_with = "datadir")]
+    tmp: bool,
+    /// Block interval, e.g. `1s`, `250ms`.
+    #[arg(long = "block-time", default_value = "1s", value_parser = parse_duration)]
+    block_time: Duration,
+    /// Block gas limit.
+    #[arg(long = "gas-limit", default_value_t = 60_000_000)]
+    gas_limit: u64,
+    /// RPC listen address (HTTP and WebSocket share the port).
+    #[arg(long = "http.addr", default_value = "127.0.0.1")]
+    http_addr: IpAddr,
+    /// RPC port (0 picks a free one).
+    #[arg(long = "http.port", default_value_t = 8545)]
+    http_port: u16,
+    /// Largest request body in bytes.
+    #[arg(long = "rpc.max-request-size", default_value_t = 15 * 1024 * 1024)]
+    max_request_size: u32,
+    /// Most requests in one JSON-RPC batch.
+    #[arg(long = "rpc.max-batch-size", default_value_t = 1_000)]
+    max_batch_size: u32,
+    /// Largest block range for eth_getLogs.
+    #[arg(long = "rpc.max-logs-range", default_value_t = 10_000)]
+    max_logs_range: u64,
+    /// Serve Prometheus metrics on this address, e.g. 127.0.0.1:9001.
+    #[arg(long)]
+    metrics: Option<SocketAddr>,
+    /// Most transactions per sender in the pool.
+    #[arg(long = "txpool.max-account-slots", default_value_t = 16_384)]
+    max_account_slots: usize,
+    /// Most transactions in the pool.
+    #[arg(long = "txpool.max-size", default_value_t = 200_000)]
+    max_pool_size: usize,
+    /// Skip fsync on commit: survives a process kill, not a power loss.
+    #[arg(long = "db.no-sync")]
+    no_sync: bool,
+}
+
+fn parse_duration(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    let (num, unit) = s
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .map_or((s, "s"), |i| s.split_at(i));
+    let v: f64 = num.parse().map_err(|_| format!("invalid duration {s:?}"))?;
+    let secs = match unit {
+        "ms" => v / 1000.0,
+        "s" | "" => v,
+        "m" => v * 60.0,
+        _ => return Err(format!("invalid duration unit in {s:?} (use ms, s or m)")),
+    };
+    if !(0.001..=3600.0).contains(&secs) {
+        return Err(format!("block time {s:?} out of range (1ms..1h)"));
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
+
+fn load_spec(genesis: &Option<PathBuf>) -> eyre::Result<ChainSpec> {
+    Ok(match genesis {
+        Some(path) => {
+            let json = std::fs::read_to_string(path)
+                .wrap_err_with(|| format!("reading {}", path.display()))?;
+            ChainSpec::from_genesis_json(&json)?
+        }
+        None => ChainSpec::dev(),
+    })
+}
+
+fn dev_accounts() -> eyre::Result<Vec<(alloy_primitives::Address, String)>> {
+    (0..DEV_ACCOUNTS)
+        .map(|i| {
+            let key = MnemonicBuilder::<English>::default()
+                .phrase(DEV_MNEMONIC)
+                .index(i)?
+                .build()?;
+            Ok((
+                key.address(),
+                alloy_primitives::hex::encode_prefixed(key.to_bytes()),
+            ))
+        })
+        .collect()
+}
+
+fn main() -> eyre::Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Info { json, genesis } => info(json, &genesis),
+        Command::Node(args) => {
+            tracing_subscriber::fmt()
+                .with_env_filter(
+                    tracing_subscriber::EnvFilter::try_from_default_env()
+                        .unwrap_or_else(|_| "info".into()),
+                )
+                .init();
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()?;
+            rt.block_on(run_node(*args))
+        }
+    }
+}
+
+fn info(json: bool, genesis: &Option<PathBuf>) -> eyre::Result<()> {
+    let spec = load_spec(genesis)?;
+    let predeploys = serde_json::json!({
+        "L1Block": L1_BLOCK,
+        "L2ToL1MessagePasser": L2_TO_L1_MESSAGE_PASSER,
+        "SequencerFeeVault": agnt2_primitives::constants::SEQUENCER_FEE_VAULT,
+        "BaseFeeVault": agnt2_primitives::constants::BASE_FEE_VAULT,
+        "L1FeeVault": agnt2_primitives::constants::L1_FEE_VAULT,
+        "OperatorFeeVault": agnt2_primitives::constants::OPERATOR_FEE_VAULT,
+    });
+    if json {
+        println!(
+            "{}",
+            serde_json::json!({ "chainId": spec.chain_id, "predeploys": predeploys, "precompiles": {} })
+        );
+    } else {
+        println!("chain id: {}", spec.chain_id);
+        println!("predeploys: {predeploys:#}");
+    }
+    Ok(())
+}
+
+async fn run_node(args: NodeArgs) -> eyre::Result<()> {
+    let spec = Arc::new(load_spec(&args.genesis)?);
+    if !args.dev && args.genesis.is_none() {
+        bail!("pass --dev for the embedded dev chain, or --genesis FILE");
+    }
+    let tmp = if args.tmp || args.datadir.is_none() && args.dev {
+        Some(tempfile::Builder::new().prefix("agnt2-dev-").tempdir()?)
+    } else {
+        None
+    };
+    let datadir = match (&args.datadir, &tmp) {
+        (Some(d), _) => d.clone(),
+        (None, Some(t)) => t.path().to_path_buf(),
+        (None, None) => bail!("--datadir is required without --dev"),
+    };
+    if let Some(addr) = args.metrics {
+        metrics_exporter_prometheus::PrometheusBuilder::new()
+            .with_http_listener(addr)
+            .install()
+            .wrap_err("starting the metrics exporter")?;
+        tracing::info!(%addr, "metrics at http://{addr}/metrics");
+    }
+    let db = Database::open(
+        &datadir,
+        &DatabaseConfig {
+            durable: !args.no_sync,
+            ..Default::default()
+        },
+    )
+    .wrap_err_with(|| format!("opening datadir {}", datadir.display()))?;
+    let genesis_hash = init_genesis(&db, &spec)?;
+    let (head, head_hash) = db
+        .head()?
+        .ok_or_else(|| eyre::eyre!("no head after genesis"))?;
+    let head_root = db.header(head)?.map(|h| h.state_root).unwrap_or_default();
+    tracing::info!(chain_id = spec.chain_id, %genesis_hash, head, %head_hash, state_root = %head_root, datadir = %datadir.display(), "database ready");
+
+    let mut pool_config = PoolConfig::new(spec.chain_id);
+    pool_config.max_account_slots = args.max_account_slots;
+    pool_config.max_pool_size = args.max_pool_size;
+    let pool = Arc::new(Pool::new(pool_config));
+    let builder = BlockBuilder::new(db, spec.clone(), args.gas_limit);
+    let (blocks_tx, _) = broadcast::channel::<BuiltBlock>(1024);
+
+    let accounts = dev_accounts()?;
+    let rpc_config = RpcConfig {
+        max_logs_range: args.max_logs_range,
+        accounts: if args.dev {
+            accounts.iter().map(|(a, _)| *a).collect()
+        } else {
+            Vec::new()
+        },
+        ..Default::default()
+    };
+    let ctx = Arc::new(RpcContext::new(
+        db,
+        pool.clone(),
+        builder.clone(),
+        spec.clone(),
+        blocks_tx.clone(),
+        rpc_config,
+    ));
+    let server_config = RpcServerConfig {
+        addr: SocketAddr::new(args.http_addr, args.http_port),
+        max_request_body_size: args.max_request_size,
+        max_batch_size: args.max_batch_size,
+        ..Default::default()
+    };
+    let (addr, handle) = start_server(&server_config, ctx)
+        .await
+        .wrap_err("starting the RPC server")?;
+    if args.dev {
+        println!("\nAvailable accounts (10,000 ETH each)\n==================");
+        for (i, (a, k)) in accounts.iter().enumerate() {
+            println!("({i}) {a}  private key {k}");
+        }
+        println!();
+    }
+    println!(
+        "chain id {}  block time {:?}  gas limit {}",
+        spec.chain_id, args.block_time, args.gas_limit
+    );
+    println!("RPC listening on {addr} (http and ws)");
+
+    let producer = tokio::spawn(produce_blocks(builder, pool, blocks_tx, args.block_time));
+    tokio::select! {
+        r = producer => {
+            r??;
+        }
+        _ = shutdown_signal() => {
+            tracing::info!("shutting down");
+        }
+    }
+    let _ = handle.stop();
+    drop(tmp);
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        if let Ok(mut term) =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            tokio::select! {
+                _ = ctrl_c => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
+    }
+    let _ = ctrl_c.await;
+}
+
+/// Seals a block every `interval`, from the pool's best transactions.
+async fn produce_blocks(
+    builder: BlockBuilder,
+    pool: Arc<Pool>,
+    blocks: broadcast::Sender<BuiltBlock>,
+    interval: Duration,
+) -> eyre::Result<()> {
+    let mut ticker = tokio::time::interval(interval);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    ticker.tick().await;
+    loop {
+        ticker.tick().await;
+        let b = builder.clone();
+        let p = pool.clone();
+        let built = tokio::task::spawn_blocking(move || -> eyre::Result<BuiltBlock> {
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)?
+                .as_secs();
+            let candidates = agnt2_builder::pool_candidates(&b, &p, now)?;
+            let (built, invalid) = b.build(now, None, candidates)?;
+            for h in invalid {
+                p.remove(&h);
+            }
+            p.on_block(b.sender_nonces(&built.block)?);
+            Ok(built)
+        })
+        .await??;
+        let _ = blocks.send(built);
+    }
+}

@@ -36,5 +36,3 @@ pub const MAX_TX_SIZE: usize = 128 * 1024;
 pub const EIP1559_ELASTICITY: u64 = 6;
 /// EIP-1559 base-fee change denominator after Canyon.
 pub const EIP1559_DENOMINATOR: u64 = 250;
-/// Base fee floor so the fee market never reaches zero on an idle dev chain.
-pub const MIN_BASE_FEE: u64 = 1_000_000;

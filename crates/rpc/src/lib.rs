@@ -1,1 +1,98 @@
-//! agnt2-rpc
+//! agnt2's JSON-RPC server: the `eth_`, `net_`, `web3_`, `txpool_` and `debug_` namespaces over
+//! HTTP and WebSocket on one port (jsonrpsee), with batch and size limits and CORS.
+//!
+//! Owns request parsing, response shapes and error codes (geth's, which tools match on). It
+//! must not build blocks or write storage: it reads through `agnt2-storage`, submits to the
+//! pool, and listens to the node's block notifications.
+
+mod convert;
+mod errors;
+mod eth;
+mod filters;
+mod server;
+mod trace;
+
+use std::{sync::Arc, time::Duration};
+
+use agnt2_builder::{BlockBuilder, BuiltBlock};
+use agnt2_primitives::ChainSpec;
+use agnt2_storage::Database;
+use agnt2_txpool::Pool;
+use alloy_primitives::Address;
+use parking_lot::Mutex;
+use tokio::sync::broadcast;
+
+pub use server::{RpcServerConfig, start_server};
+
+/// Settings of the RPC behaviour (not the transport).
+#[derive(Debug, Clone)]
+pub struct RpcConfig {
+    /// Largest block range `eth_getLogs` scans.
+    pub max_logs_range: u64,
+    /// How long `eth_sendRawTransactionSync` waits for inclusion by default.
+    pub sync_timeout: Duration,
+    /// Addresses `eth_accounts` reports (the dev accounts in `--dev`).
+    pub accounts: Vec<Address>,
+    /// Suggested priority fee (wei).
+    pub suggested_tip: u128,
+}
+
+impl Default for RpcConfig {
+    fn default() -> Self {
+        Self {
+            max_logs_range: 10_000,
+            sync_timeout: Duration::from_secs(10),
+            accounts: Vec::new(),
+            suggested_tip: 1_000_000,
+        }
+    }
+}
+
+/// Everything the RPC handlers share.
+#[derive(Debug)]
+pub struct RpcContext {
+    /// Storage.
+    pub db: Database,
+    /// The pool.
+    pub pool: Arc<Pool>,
+    /// Block environment for pending reads and calls.
+    pub builder: BlockBuilder,
+    /// Chain spec.
+    pub spec: Arc<ChainSpec>,
+    /// Committed blocks, as the node announces them.
+    pub blocks: broadcast::Sender<BuiltBlock>,
+    /// RPC settings.
+    pub config: RpcConfig,
+    pub(crate) filters: Mutex<filters::Filters>,
+}
+
+impl RpcContext {
+    /// Context over the node's parts.
+    pub fn new(
+        db: Database,
+        pool: Arc<Pool>,
+        builder: BlockBuilder,
+        spec: Arc<ChainSpec>,
+        blocks: broadcast::Sender<BuiltBlock>,
+        config: RpcConfig,
+    ) -> Self {
+        Self {
+            db,
+            pool,
+            builder,
+            spec,
+            blocks,
+            config,
+            filters: Mutex::new(Default::default()),
+        }
+    }
+}
+
+/// All namespaces as one module.
+pub fn rpc_module(ctx: Arc<RpcContext>) -> jsonrpsee::RpcModule<RpcContext> {
+    let mut module = jsonrpsee::RpcModule::from_arc(ctx);
+    eth::register(&mut module);
+    filters::register(&mut module);
+    trace::register(&mut module);
+    module
+}

@@ -210,3 +210,21 @@ impl StateProvider for HistoricalState {
         self.root
     }
 }
+
+impl<T: StateProvider + ?Sized> StateProvider for Box<T> {
+    fn account(&self, address: &Address) -> Result<Option<StoredAccount>, StorageError> {
+        (**self).account(address)
+    }
+    fn storage(&self, address: &Address, slot: &U256) -> Result<U256, StorageError> {
+        (**self).storage(address, slot)
+    }
+    fn code(&self, code_hash: &B256) -> Result<Option<Bytes>, StorageError> {
+        (**self).code(code_hash)
+    }
+    fn block_hash(&self, number: u64) -> Result<Option<B256>, StorageError> {
+        (**self).block_hash(number)
+    }
+    fn state_root(&self) -> B256 {
+        (**self).state_root()
+    }
+}

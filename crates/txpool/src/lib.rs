@@ -13,9 +13,9 @@ use std::{
     sync::Arc,
 };
 
+use agnt2_primitives::{RecoveredTx, TxDecodeError, constants::MAX_TX_SIZE};
 use alloy::consensus::Transaction;
 use alloy_primitives::{Address, B256, U256};
-use agnt2_primitives::{RecoveredTx, TxDecodeError, constants::MAX_TX_SIZE};
 use parking_lot::Mutex;
 use tokio::sync::broadcast;
 
@@ -35,7 +35,12 @@ pub struct PoolConfig {
 impl PoolConfig {
     /// Defaults sized for agent workloads: generous per-sender slots, 200k transactions.
     pub fn new(chain_id: u64) -> Self {
-        Self { chain_id, max_account_slots: 16_384, max_pool_size: 200_000, price_bump_percent: 10 }
+        Self {
+            chain_id,
+            max_account_slots: 16_384,
+            max_pool_size: 200_000,
+            price_bump_percent: 10,
+        }
     }
 }
 
@@ -210,7 +215,11 @@ impl Pool {
     /// An empty pool.
     pub fn new(config: PoolConfig) -> Self {
         let (pending_tx, _) = broadcast::channel(16_384);
-        Self { config, inner: Mutex::new(Inner::default()), pending_tx }
+        Self {
+            config,
+            inner: Mutex::new(Inner::default()),
+            pending_tx,
+        }
     }
 
     /// Subscribes to hashes of newly admitted transactions.
@@ -221,17 +230,26 @@ impl Pool {
     /// Stateless checks: everything that does not need the account.
     pub fn validate_stateless(&self, tx: &RecoveredTx, block: BlockInfo) -> Result<(), PoolError> {
         if tx.encoded.len() > MAX_TX_SIZE {
-            return Err(PoolError::OversizedData { size: tx.encoded.len(), limit: MAX_TX_SIZE });
+            return Err(PoolError::OversizedData {
+                size: tx.encoded.len(),
+                limit: MAX_TX_SIZE,
+            });
         }
         if tx.chain_id() != Some(self.config.chain_id) {
-            return Err(PoolError::InvalidChainId { have: tx.chain_id(), want: self.config.chain_id });
+            return Err(PoolError::InvalidChainId {
+                have: tx.chain_id(),
+                want: self.config.chain_id,
+            });
         }
         if tx.gas_limit() > block.gas_limit {
             return Err(PoolError::ExceedsBlockGasLimit);
         }
         let needed = intrinsic_gas(tx);
         if tx.gas_limit() < needed {
-            return Err(PoolError::IntrinsicGasTooLow { gas: tx.gas_limit(), needed });
+            return Err(PoolError::IntrinsicGasTooLow {
+                gas: tx.gas_limit(),
+                needed,
+            });
         }
         if let Some(tip) = tx.envelope.max_priority_fee_per_gas() {
             if tip > tx.max_fee_per_gas() {
@@ -257,12 +275,18 @@ impl Pool {
         self.validate_stateless(&tx, block)?;
         let nonce = tx.nonce();
         if nonce < sender.nonce {
-            return Err(PoolError::NonceTooLow { tx: nonce, state: sender.nonce });
+            return Err(PoolError::NonceTooLow {
+                tx: nonce,
+                state: sender.nonce,
+            });
         }
-        let cost = U256::from(tx.gas_limit()) * U256::from(tx.max_fee_per_gas())
-            + tx.envelope.value();
+        let cost =
+            U256::from(tx.gas_limit()) * U256::from(tx.max_fee_per_gas()) + tx.envelope.value();
         if sender.balance < cost {
-            return Err(PoolError::InsufficientFunds { balance: sender.balance, cost });
+            return Err(PoolError::InsufficientFunds {
+                balance: sender.balance,
+                cost,
+            });
         }
         let hash = tx.hash;
         let signer = tx.signer;
@@ -277,7 +301,10 @@ impl Pool {
                 let bump = 100 + self.config.price_bump_percent;
                 let old_fee = old.max_fee_per_gas();
                 let old_tip = old.envelope.max_priority_fee_per_gas().unwrap_or(old_fee);
-                let new_tip = tx.envelope.max_priority_fee_per_gas().unwrap_or(tx.max_fee_per_gas());
+                let new_tip = tx
+                    .envelope
+                    .max_priority_fee_per_gas()
+                    .unwrap_or(tx.max_fee_per_gas());
                 if tx.max_fee_per_gas() * 100 < old_fee * bump || new_tip * 100 < old_tip * bump {
                     return Err(PoolError::ReplacementUnderpriced);
                 }
@@ -364,7 +391,11 @@ impl Pool {
             .values()
             .map(|q| {
                 let n = q.pending_len();
-                q.txs.range(q.state_nonce..).take(n).map(|(_, t)| t.clone()).collect::<Vec<_>>()
+                q.txs
+                    .range(q.state_nonce..)
+                    .take(n)
+                    .map(|(_, t)| t.clone())
+                    .collect::<Vec<_>>()
             })
             .filter(|r| !r.is_empty())
             .collect();
@@ -373,7 +404,12 @@ impl Pool {
         let mut seq = 0;
         for (i, run) in runs.iter().enumerate() {
             if let Some(tip) = run[0].effective_tip(base_fee) {
-                heap.push(Head { tip, seq, sender: i, pos: 0 });
+                heap.push(Head {
+                    tip,
+                    seq,
+                    sender: i,
+                    pos: 0,
+                });
                 seq += 1;
             }
         }
@@ -383,7 +419,12 @@ impl Pool {
             let next = h.pos + 1;
             if let Some(tx) = runs[h.sender].get(next) {
                 if let Some(tip) = tx.effective_tip(base_fee) {
-                    heap.push(Head { tip, seq, sender: h.sender, pos: next });
+                    heap.push(Head {
+                        tip,
+                        seq,
+                        sender: h.sender,
+                        pos: next,
+                    });
                     seq += 1;
                 }
             }
@@ -397,7 +438,9 @@ impl Pool {
         let mut inner = self.inner.lock();
         let mut removed = Vec::new();
         for (addr, nonce) in nonces {
-            let Some(q) = inner.senders.get_mut(&addr) else { continue };
+            let Some(q) = inner.senders.get_mut(&addr) else {
+                continue;
+            };
             q.state_nonce = nonce;
             let keep = q.txs.split_off(&nonce);
             removed.extend(q.txs.values().map(|t| t.hash));
@@ -454,8 +497,10 @@ impl Pool {
     #[allow(clippy::type_complexity)]
     pub fn content(
         &self,
-    ) -> (BTreeMap<Address, BTreeMap<u64, Arc<RecoveredTx>>>, BTreeMap<Address, BTreeMap<u64, Arc<RecoveredTx>>>)
-    {
+    ) -> (
+        BTreeMap<Address, BTreeMap<u64, Arc<RecoveredTx>>>,
+        BTreeMap<Address, BTreeMap<u64, Arc<RecoveredTx>>>,
+    ) {
         let inner = self.inner.lock();
         let mut pending = BTreeMap::new();
         let mut queued = BTreeMap::new();
@@ -463,8 +508,15 @@ impl Pool {
             let n = q.pending_len();
             let end = q.state_nonce + n as u64;
             for (nonce, tx) in &q.txs {
-                let target = if *nonce >= q.state_nonce && *nonce < end { &mut pending } else { &mut queued };
-                target.entry(*addr).or_insert_with(BTreeMap::new).insert(*nonce, tx.clone());
+                let target = if *nonce >= q.state_nonce && *nonce < end {
+                    &mut pending
+                } else {
+                    &mut queued
+                };
+                target
+                    .entry(*addr)
+                    .or_insert_with(BTreeMap::new)
+                    .insert(*nonce, tx.clone());
             }
         }
         (pending, queued)

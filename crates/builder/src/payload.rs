@@ -1,0 +1,292 @@
+//! The sequential payload builder.
+
+use std::{
+    collections::HashSet,
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+use agnt2_evm::{
+    BlockExecutor, EvmConfig, L1Origin, NextBlock, StateDb, TxOutcome, l1_info_deposit,
+};
+use agnt2_primitives::{
+    ChainSpec, OpTxEnvelope, RecoveredTx, SealedBlock, StoredReceipt,
+    constants::{L2_TO_L1_MESSAGE_PASSER, SEQUENCER_FEE_VAULT},
+};
+use agnt2_storage::{Database, StateProvider, StorageError};
+use agnt2_txpool::Pool;
+use alloy::consensus::{
+    EMPTY_OMMER_ROOT_HASH, Header, TxReceipt,
+    proofs::{calculate_receipt_root, calculate_transaction_root},
+};
+use alloy::eips::eip7685::EMPTY_REQUESTS_HASH;
+use alloy_primitives::{Address, B256, Bloom, U256, keccak256};
+
+use crate::header::{holocene_extra_data, next_base_fee};
+
+/// Block-building failures (the node's, never a transaction's).
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    /// Storage failed.
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    /// Execution failed for a reason that is not the transaction's.
+    #[error(transparent)]
+    Execution(#[from] agnt2_evm::FatalError),
+    /// No head block: genesis was not initialised.
+    #[error("no head block; initialise genesis first")]
+    NoHead,
+    /// The L1-attributes deposit did not execute.
+    #[error("L1-attributes deposit failed: {0}")]
+    L1Info(String),
+}
+
+/// Time spent in each phase of building a block.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PhaseTimes {
+    /// Executing transactions.
+    pub execution: Duration,
+    /// State root (storage tries, then the account trie).
+    pub state_root: Duration,
+    /// Writing the block in one MDBX transaction.
+    pub commit: Duration,
+}
+
+/// A block that was built and committed.
+#[derive(Debug, Clone)]
+pub struct BuiltBlock {
+    /// The block.
+    pub block: Arc<SealedBlock>,
+    /// Its receipts.
+    pub receipts: Arc<Vec<StoredReceipt>>,
+    /// Phase timings.
+    pub times: PhaseTimes,
+}
+
+/// Builds blocks on top of the database head from pool transactions.
+#[derive(Debug, Clone)]
+pub struct BlockBuilder {
+    db: Database,
+    spec: Arc<ChainSpec>,
+    evm: EvmConfig,
+    /// Gas limit of blocks this builder produces.
+    pub gas_limit: u64,
+}
+
+impl BlockBuilder {
+    /// A builder over `db`.
+    pub fn new(db: Database, spec: Arc<ChainSpec>, gas_limit: u64) -> Self {
+        let evm = EvmConfig::isthmus(spec.chain_id);
+        Self {
+            db,
+            spec,
+            evm,
+            gas_limit,
+        }
+    }
+
+    /// The EVM configuration.
+    pub fn evm_config(&self) -> &EvmConfig {
+        &self.evm
+    }
+
+    /// The environment of the next block, as `pending` reads see it.
+    pub fn next_block_env(&self, timestamp: u64) -> Result<(NextBlock, Header), BuildError> {
+        let (number, _) = self.db.head()?.ok_or(BuildError::NoHead)?;
+        let parent = self.db.header(number)?.ok_or(BuildError::NoHead)?;
+        let base_fee = next_base_fee(
+            &self.spec,
+            parent.gas_used,
+            parent.gas_limit,
+            parent.base_fee_per_gas.unwrap_or_default(),
+        );
+        let next = NextBlock {
+            number: number + 1,
+            timestamp: timestamp.max(parent.timestamp),
+            beneficiary: SEQUENCER_FEE_VAULT,
+            base_fee,
+            gas_limit: self.gas_limit,
+            prevrandao: keccak256(parent.hash_slow()),
+        };
+        Ok((next, parent))
+    }
+
+    /// The synthetic L1 origin of `--dev` blocks: one L1 block per L2 block, zero fee scalars so
+    /// users pay no L1 data fee.
+    pub fn dev_l1_origin(next: &NextBlock) -> L1Origin {
+        L1Origin {
+            number: next.number,
+            timestamp: next.timestamp,
+            base_fee: U256::from(1_000_000_000u64),
+            blob_base_fee: U256::from(1u64),
+            hash: keccak256([b"agnt2-dev-l1".as_slice(), &next.number.to_be_bytes()].concat()),
+            ..Default::default()
+        }
+    }
+
+    /// Builds, seals and commits one block with the L1-attributes deposit and then `txs` in
+    /// order (skipping any that turn out invalid). Returns the block and the hashes of the
+    /// transactions found invalid.
+    pub fn build<I>(
+        &self,
+        timestamp: u64,
+        l1: Option<L1Origin>,
+        txs: I,
+    ) -> Result<(BuiltBlock, Vec<B256>), BuildError>
+    where
+        I: IntoIterator<Item = Arc<RecoveredTx>>,
+    {
+        let span = tracing::info_span!("build_block");
+        let _g = span.enter();
+        let (next, parent) = self.next_block_env(timestamp)?;
+        let l1 = l1.unwrap_or_else(|| Self::dev_l1_origin(&next));
+        let started = Instant::now();
+        let mut state = StateDb::new(self.db.latest()?);
+        let mut invalid = Vec::new();
+        let executed = {
+            let mut exec = BlockExecutor::new(&self.evm, &next, &mut state);
+            match exec.execute(l1_info_deposit(&l1, 0))? {
+                TxOutcome::Included => {}
+                TxOutcome::DoesNotFit => return Err(BuildError::L1Info("does not fit".into())),
+                TxOutcome::Invalid(e) => return Err(BuildError::L1Info(e)),
+            }
+            // A sender whose transaction failed or did not fit gets no later nonces this block.
+            let mut blocked: HashSet<Address> = HashSet::new();
+            for tx in txs {
+                if blocked.contains(&tx.signer) {
+                    continue;
+                }
+                if exec.gas_left() < 21_000 {
+                    break;
+                }
+                match exec.execute((*tx).clone())? {
+                    TxOutcome::Included => {}
+                    TxOutcome::DoesNotFit => {
+                        blocked.insert(tx.signer);
+                    }
+                    TxOutcome::Invalid(reason) => {
+                        tracing::debug!(hash = %tx.hash, %reason, "dropping invalid transaction");
+                        invalid.push(tx.hash);
+                        blocked.insert(tx.signer);
+                    }
+                }
+            }
+            exec.finish()
+        };
+        let execution = started.elapsed();
+
+        let changes = state.into_changes();
+        let root_started = Instant::now();
+        let trie = self.db.compute_state_root(&changes)?;
+        let withdrawals_root = match trie
+            .storage_roots
+            .iter()
+            .find(|(a, _)| *a == L2_TO_L1_MESSAGE_PASSER)
+        {
+            Some((_, r)) => *r,
+            None => self.db.storage_root(&L2_TO_L1_MESSAGE_PASSER)?,
+        };
+        let state_root_time = root_started.elapsed();
+
+        let envelopes: Vec<OpTxEnvelope> = executed
+            .transactions
+            .iter()
+            .map(|t| t.envelope.clone())
+            .collect();
+        let receipt_envelopes: Vec<_> = executed
+            .receipts
+            .iter()
+            .map(|r| r.receipt.clone())
+            .collect();
+        let mut logs_bloom = Bloom::ZERO;
+        for r in &receipt_envelopes {
+            logs_bloom.accrue_bloom(&r.bloom());
+        }
+        let header = Header {
+            parent_hash: parent.hash_slow(),
+            ommers_hash: EMPTY_OMMER_ROOT_HASH,
+            beneficiary: next.beneficiary,
+            state_root: trie.state_root,
+            transactions_root: calculate_transaction_root(&envelopes),
+            receipts_root: calculate_receipt_root(&receipt_envelopes),
+            logs_bloom,
+            number: next.number,
+            gas_limit: next.gas_limit,
+            gas_used: executed.gas_used,
+            timestamp: next.timestamp,
+            extra_data: holocene_extra_data(&self.spec),
+            mix_hash: next.prevrandao,
+            base_fee_per_gas: Some(next.base_fee),
+            withdrawals_root: Some(withdrawals_root),
+            blob_gas_used: Some(0),
+            excess_blob_gas: Some(0),
+            parent_beacon_block_root: Some(B256::ZERO),
+            requests_hash: Some(EMPTY_REQUESTS_HASH),
+            ..Default::default()
+        };
+        let hash = header.hash_slow();
+        let block = SealedBlock {
+            header,
+            hash,
+            transactions: executed.transactions,
+        };
+        let commit_started = Instant::now();
+        self.db
+            .commit_block(&block, &executed.receipts, &changes, &trie)?;
+        let commit = commit_started.elapsed();
+        let times = PhaseTimes {
+            execution,
+            state_root: state_root_time,
+            commit,
+        };
+        metrics::histogram!("agnt2_block_execution_seconds").record(execution.as_secs_f64());
+        metrics::histogram!("agnt2_block_state_root_seconds").record(state_root_time.as_secs_f64());
+        metrics::histogram!("agnt2_block_commit_seconds").record(commit.as_secs_f64());
+        metrics::counter!("agnt2_blocks_built_total").increment(1);
+        metrics::counter!("agnt2_block_txs_total").increment(block.transactions.len() as u64);
+        tracing::info!(
+            number = block.number(),
+            hash = %block.hash,
+            txs = block.transactions.len(),
+            gas_used = block.header.gas_used,
+            exec_ms = execution.as_millis() as u64,
+            root_ms = state_root_time.as_millis() as u64,
+            commit_ms = commit.as_millis() as u64,
+            "built block"
+        );
+        Ok((
+            BuiltBlock {
+                block: Arc::new(block),
+                receipts: Arc::new(executed.receipts),
+                times,
+            },
+            invalid,
+        ))
+    }
+
+    /// Account nonces after the head, for the senders of `block` (what the pool needs).
+    pub fn sender_nonces(&self, block: &SealedBlock) -> Result<Vec<(Address, u64)>, BuildError> {
+        let state = self.db.latest()?;
+        let senders: HashSet<Address> = block
+            .transactions
+            .iter()
+            .filter(|t| !t.is_deposit())
+            .map(|t| t.signer)
+            .collect();
+        senders
+            .into_iter()
+            .map(|a| Ok((a, state.account(&a)?.map_or(0, |acc| acc.nonce))))
+            .collect()
+    }
+}
+
+/// Convenience for callers that build from a pool: the pool's best transactions at the next
+/// block's base fee.
+pub fn pool_candidates(
+    builder: &BlockBuilder,
+    pool: &Pool,
+    timestamp: u64,
+) -> Result<Vec<Arc<RecoveredTx>>, BuildError> {
+    let (next, _) = builder.next_block_env(timestamp)?;
+    Ok(pool.best_transactions(next.base_fee))
+}

@@ -1,0 +1,814 @@
+//! `eth_`, `net_`, `web3_` and `txpool_` methods.
+
+use std::{sync::Arc, time::Duration};
+
+use agnt2_evm::{CallRequest, StateDb, call};
+use agnt2_primitives::{RecoveredTx, SealedBlock, StoredReceipt, constants::DEV_CHAIN_ID};
+use agnt2_storage::{HistoricalState, StateProvider};
+use agnt2_txpool::{BlockInfo, PoolError, SenderState};
+use alloy::eips::eip2930::{AccessList, AccessListItem};
+use alloy::rpc::types::{
+    BlockId, BlockNumberOrTag, EIP1186AccountProofResponse, EIP1186StorageProof, FeeHistory,
+    TransactionRequest, state::StateOverride,
+};
+use alloy_primitives::{Address, B256, Bytes, KECCAK256_EMPTY, U64, U256};
+use jsonrpsee::{
+    RpcModule,
+    core::RpcResult,
+    types::{ErrorObjectOwned, Params},
+};
+use revm::context::result::ExecutionResult;
+use serde_json::{Value, json};
+
+use crate::{
+    RpcContext,
+    convert::{TxPosition, first_log_index, rpc_block, rpc_receipt, rpc_transaction},
+    errors::{internal, invalid_params, reverted, server_error},
+};
+
+type Ctx = RpcContext;
+
+impl RpcContext {
+    pub(crate) fn head_number(&self) -> RpcResult<u64> {
+        Ok(self.db.head().map_err(internal)?.map_or(0, |(n, _)| n))
+    }
+
+    /// Resolves a tag to a block number (tags other than `earliest` mean the head: blocks are
+    /// final as soon as they are sealed in `--dev`).
+    pub(crate) fn resolve_tag(&self, tag: BlockNumberOrTag) -> RpcResult<u64> {
+        match tag {
+            BlockNumberOrTag::Earliest => Ok(0),
+            BlockNumberOrTag::Number(n) => Ok(n),
+            _ => self.head_number(),
+        }
+    }
+
+    /// Resolves a block id to a number, `None` if no such block.
+    pub(crate) fn resolve_id(&self, id: Option<BlockId>) -> RpcResult<Option<u64>> {
+        match id.unwrap_or(BlockId::Number(BlockNumberOrTag::Latest)) {
+            BlockId::Hash(h) => self.db.block_number(&h.block_hash).map_err(internal),
+            BlockId::Number(tag) => {
+                let n = self.resolve_tag(tag)?;
+                Ok((n <= self.head_number()?).then_some(n))
+            }
+        }
+    }
+
+    /// The state at a block id.
+    pub(crate) fn state(&self, id: Option<BlockId>) -> RpcResult<Box<dyn StateProvider>> {
+        let head = self.head_number()?;
+        let n = self
+            .resolve_id(id)?
+            .ok_or_else(|| server_error("header not found"))?;
+        if n == head {
+            return Ok(Box::new(self.db.latest().map_err(internal)?));
+        }
+        let s: HistoricalState = self
+            .db
+            .state_at(n)
+            .map_err(internal)?
+            .ok_or_else(|| server_error("header not found"))?;
+        Ok(Box::new(s))
+    }
+
+    pub(crate) fn load_block(
+        &self,
+        n: u64,
+    ) -> RpcResult<Option<(SealedBlock, Vec<StoredReceipt>)>> {
+        let Some(header) = self.db.header(n).map_err(internal)? else {
+            return Ok(None);
+        };
+        let hash = self
+            .db
+            .block_hash(n)
+            .map_err(internal)?
+            .unwrap_or_else(|| header.hash_slow());
+        let transactions = self.db.body(n).map_err(internal)?.unwrap_or_default();
+        let receipts = self.db.receipts(n).map_err(internal)?.unwrap_or_default();
+        Ok(Some((
+            SealedBlock {
+                header,
+                hash,
+                transactions,
+            },
+            receipts,
+        )))
+    }
+
+    fn tx_and_receipt(
+        &self,
+        hash: &B256,
+    ) -> RpcResult<Option<(SealedBlock, Vec<StoredReceipt>, usize)>> {
+        let Some((n, i)) = self.db.tx_location(hash).map_err(internal)? else {
+            return Ok(None);
+        };
+        Ok(self.load_block(n)?.map(|(b, r)| (b, r, i as usize)))
+    }
+
+    pub(crate) fn receipt_json(&self, hash: &B256) -> RpcResult<Option<Value>> {
+        let Some((block, receipts, i)) = self.tx_and_receipt(hash)? else {
+            return Ok(None);
+        };
+        let (Some(tx), Some(r)) = (block.transactions.get(i), receipts.get(i)) else {
+            return Err(internal("receipt missing for indexed transaction"));
+        };
+        let pos = position(&block, i);
+        let receipt = rpc_receipt(tx, r, pos, first_log_index(&receipts, i));
+        Ok(Some(serde_json::to_value(receipt).map_err(internal)?))
+    }
+
+    fn next_base_fee(&self) -> RpcResult<u64> {
+        Ok(self
+            .builder
+            .next_block_env(now_secs())
+            .map_err(internal)?
+            .0
+            .base_fee)
+    }
+
+    /// Validates and admits raw transaction bytes into the pool.
+    pub(crate) fn submit_raw(&self, raw: &[u8]) -> RpcResult<B256> {
+        let tx = RecoveredTx::decode_user(raw).map_err(|e| match e {
+            agnt2_primitives::TxDecodeError::Signature(_) => server_error("invalid sender"),
+            other => server_error(other.to_string()),
+        })?;
+        let state = self.db.latest().map_err(internal)?;
+        let account = state
+            .account(&tx.signer)
+            .map_err(internal)?
+            .unwrap_or_default();
+        let (next, _) = self.builder.next_block_env(now_secs()).map_err(internal)?;
+        let hash = tx.hash;
+        self.pool
+            .add(
+                tx,
+                SenderState {
+                    nonce: account.nonce,
+                    balance: account.balance,
+                },
+                BlockInfo {
+                    base_fee: next.base_fee,
+                    gas_limit: next.gas_limit,
+                },
+            )
+            .map_err(|e: PoolError| server_error(e.to_string()))?;
+        Ok(hash)
+    }
+}
+
+pub(crate) fn now_secs() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or_default()
+}
+
+pub(crate) fn position(block: &SealedBlock, index: usize) -> TxPosition {
+    TxPosition {
+        block_hash: block.hash,
+        block_number: block.number(),
+        index: index as u64,
+        base_fee: block.header.base_fee_per_gas,
+        timestamp: block.header.timestamp,
+    }
+}
+
+fn to_json<T: serde::Serialize>(v: T) -> RpcResult<Value> {
+    serde_json::to_value(v).map_err(internal)
+}
+
+/// Turns a `TransactionRequest` into the executor's call parameters.
+fn call_request(req: &TransactionRequest) -> RpcResult<CallRequest> {
+    let input = req
+        .input
+        .clone()
+        .try_into_unique_input()
+        .map_err(|_| invalid_params("both \"data\" and \"input\" are set and not equal"))?
+        .unwrap_or_default();
+    Ok(CallRequest {
+        from: req.from.unwrap_or_default(),
+        to: req.to.and_then(|k| k.to().copied()),
+        gas: req.gas,
+        gas_price: req.gas_price.or(req.max_fee_per_gas).unwrap_or_default(),
+        priority_fee: req.max_priority_fee_per_gas,
+        value: req.value.unwrap_or_default(),
+        input,
+        nonce: req.nonce,
+        access_list: req.access_list.clone().unwrap_or_default(),
+    })
+}
+
+fn apply_overrides<P: StateProvider>(
+    db: &mut StateDb<P>,
+    overrides: Option<StateOverride>,
+) -> RpcResult<()> {
+    for (address, o) in overrides.into_iter().flatten() {
+        db.override_account(address, o.balance, o.nonce.map(|n| n), o.code.clone())
+            .map_err(internal)?;
+        if let Some(state) = &o.state {
+            db.wipe_storage_for_call(address);
+            for (k, v) in state {
+                db.override_storage(address, U256::from_be_bytes(k.0), U256::from_be_bytes(v.0));
+            }
+        }
+        if let Some(diff) = &o.state_diff {
+            for (k, v) in diff {
+                db.override_storage(address, U256::from_be_bytes(k.0), U256::from_be_bytes(v.0));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Runs a call at `block`; returns the execution result and the state it touched.
+fn run_call(
+    ctx: &Ctx,
+    req: &CallRequest,
+    block: Option<BlockId>,
+    overrides: Option<StateOverride>,
+) -> RpcResult<agnt2_evm::CallResult> {
+    let number = ctx
+        .resolve_id(block)?
+        .ok_or_else(|| server_error("header not found"))?;
+    let head = ctx.head_number()?;
+    let (mut env, _) = ctx.builder.next_block_env(now_secs()).map_err(internal)?;
+    if number < head {
+        let header = ctx
+            .db
+            .header(number)
+            .map_err(internal)?
+            .ok_or_else(|| server_error("header not found"))?;
+        env.number = header.number;
+        env.timestamp = header.timestamp;
+        env.base_fee = header.base_fee_per_gas.unwrap_or_default();
+        env.gas_limit = header.gas_limit;
+    }
+    let mut db = StateDb::new(ctx.state(block)?);
+    apply_overrides(&mut db, overrides)?;
+    call(ctx.builder.evm_config(), &env, &mut db, req).map_err(|e| match e {
+        agnt2_evm::CallError::Invalid(m) => server_error(m),
+        agnt2_evm::CallError::Db(m) => internal(m),
+    })
+}
+
+fn call_output(result: &ExecutionResult<op_revm::OpHaltReason>) -> RpcResult<Bytes> {
+    match result {
+        ExecutionResult::Success { output, .. } => Ok(output.data().clone()),
+        ExecutionResult::Revert { output, .. } => Err(reverted(output)),
+        ExecutionResult::Halt { reason, .. } => Err(server_error(halt_message(reason))),
+    }
+}
+
+fn halt_message(reason: &op_revm::OpHaltReason) -> String {
+    use revm::context::result::HaltReason;
+    match reason {
+        op_revm::OpHaltReason::Base(HaltReason::OutOfGas(_)) => "out of gas".into(),
+        op_revm::OpHaltReason::Base(HaltReason::InvalidFEOpcode)
+        | op_revm::OpHaltReason::Base(HaltReason::OpcodeNotFound) => "invalid opcode".into(),
+        other => format!("execution halted: {other:?}"),
+    }
+}
+
+fn estimate_gas(
+    ctx: &Ctx,
+    req: TransactionRequest,
+    block: Option<BlockId>,
+    overrides: Option<StateOverride>,
+) -> RpcResult<U64> {
+    let mut creq = call_request(&req)?;
+    let (env, _) = ctx.builder.next_block_env(now_secs()).map_err(internal)?;
+    let cap = creq.gas.unwrap_or(env.gas_limit).min(env.gas_limit);
+    creq.gas = Some(cap);
+    let first = run_call(ctx, &creq, block, overrides.clone())?;
+    if !first.result.is_success() {
+        call_output(&first.result)?;
+        return Err(server_error("gas required exceeds allowance"));
+    }
+    // Binary search between the gas used (a lower bound) and the cap.
+    let mut lo = first.result.tx_gas_used().saturating_sub(1);
+    let mut hi = cap;
+    // Most calls succeed with a little headroom over what they used: try that first.
+    let guess = (first.result.tx_gas_used() * 64 / 63 + 2_300).min(cap);
+    creq.gas = Some(guess);
+    if run_call(ctx, &creq, block, overrides.clone())?
+        .result
+        .is_success()
+    {
+        hi = guess;
+    }
+    while hi - lo > 1 && (hi - lo) * 1000 > hi {
+        let mid = lo + (hi - lo) / 2;
+        creq.gas = Some(mid);
+        if run_call(ctx, &creq, block, overrides.clone())?
+            .result
+            .is_success()
+        {
+            hi = mid;
+        } else {
+            lo = mid;
+        }
+    }
+    Ok(U64::from(hi))
+}
+
+fn fee_history(
+    ctx: &Ctx,
+    count: u64,
+    newest: BlockNumberOrTag,
+    percentiles: Option<Vec<f64>>,
+) -> RpcResult<FeeHistory> {
+    let count = count.clamp(1, 1024);
+    let newest = ctx.resolve_tag(newest)?.min(ctx.head_number()?);
+    let oldest = newest.saturating_sub(count - 1);
+    let mut history = FeeHistory {
+        oldest_block: oldest,
+        ..Default::default()
+    };
+    let mut rewards = Vec::new();
+    let mut last = None;
+    for n in oldest..=newest {
+        let Some((block, receipts)) = ctx.load_block(n)? else {
+            break;
+        };
+        let h = &block.header;
+        let base = h.base_fee_per_gas.unwrap_or_default();
+        history.base_fee_per_gas.push(base as u128);
+        history.gas_used_ratio.push(if h.gas_limit == 0 {
+            0.0
+        } else {
+            h.gas_used as f64 / h.gas_limit as f64
+        });
+        history.base_fee_per_blob_gas.push(1);
+        history.blob_gas_used_ratio.push(0.0);
+        if let Some(ps) = &percentiles {
+            let mut tips: Vec<(u128, u64)> = block
+                .transactions
+                .iter()
+                .zip(&receipts)
+                .filter(|(t, _)| !t.is_deposit())
+                .map(|(t, r)| (t.effective_tip(base).unwrap_or(0), r.meta.gas_used))
+                .collect();
+            tips.sort_unstable();
+            let total: u64 = tips.iter().map(|(_, g)| g).sum();
+            let row = ps
+                .iter()
+                .map(|p| {
+                    if tips.is_empty() {
+                        return 0;
+                    }
+                    let threshold = (total as f64 * p / 100.0) as u64;
+                    let mut acc = 0;
+                    for (tip, gas) in &tips {
+                        acc += gas;
+                        if acc >= threshold {
+                            return *tip;
+                        }
+                    }
+                    tips.last().map_or(0, |t| t.0)
+                })
+                .collect();
+            rewards.push(row);
+        }
+        last = Some(h.clone());
+    }
+    if let Some(h) = last {
+        let next = agnt2_builder::next_base_fee(
+            &ctx.spec,
+            h.gas_used,
+            h.gas_limit,
+            h.base_fee_per_gas.unwrap_or_default(),
+        );
+        history.base_fee_per_gas.push(next as u128);
+        history.base_fee_per_blob_gas.push(1);
+    }
+    if percentiles.is_some() {
+        history.reward = Some(rewards);
+    }
+    Ok(history)
+}
+
+fn get_proof(
+    ctx: &Ctx,
+    address: Address,
+    keys: Vec<B256>,
+    block: Option<BlockId>,
+) -> RpcResult<EIP1186AccountProofResponse> {
+    let n = ctx
+        .resolve_id(block)?
+        .ok_or_else(|| server_error("header not found"))?;
+    let state = ctx
+        .db
+        .state_at(n)
+        .map_err(internal)?
+        .ok_or_else(|| server_error("header not found"))?;
+    let account = state
+        .account(&address)
+        .map_err(internal)?
+        .unwrap_or_default();
+    let (account_proof, storage_proofs) = state.proof(&address, &keys).map_err(internal)?;
+    let storage_proof = keys
+        .iter()
+        .zip(storage_proofs)
+        .map(|(k, proof)| -> RpcResult<EIP1186StorageProof> {
+            Ok(EIP1186StorageProof {
+                key: alloy::serde::storage::JsonStorageKey::from(*k),
+                value: state
+                    .storage(&address, &U256::from_be_bytes(k.0))
+                    .map_err(internal)?,
+                proof: proof.into_iter().map(Bytes::from).collect(),
+            })
+        })
+        .collect::<RpcResult<Vec<_>>>()?;
+    let exists = account != Default::default();
+    Ok(EIP1186AccountProofResponse {
+        address,
+        balance: account.balance,
+        code_hash: if exists {
+            account.code_hash
+        } else {
+            KECCAK256_EMPTY
+        },
+        nonce: account.nonce,
+        storage_hash: if exists {
+            account.storage_root
+        } else {
+            agnt2_storage::mpt::EMPTY_ROOT
+        },
+        account_proof: account_proof.into_iter().map(Bytes::from).collect(),
+        storage_proof,
+    })
+}
+
+fn access_list(ctx: &Ctx, req: TransactionRequest, block: Option<BlockId>) -> RpcResult<Value> {
+    let creq = call_request(&req)?;
+    let out = run_call(ctx, &creq, block, None)?;
+    let skip = |a: &Address| {
+        *a == creq.from
+            || Some(*a) == creq.to
+            || *a == agnt2_primitives::constants::SEQUENCER_FEE_VAULT
+            || a.as_slice()[..19].iter().all(|b| *b == 0)
+    };
+    let mut items: Vec<AccessListItem> = out
+        .state
+        .iter()
+        .filter(|(a, _)| !skip(a))
+        .map(|(a, acc)| AccessListItem {
+            address: *a,
+            storage_keys: acc
+                .storage
+                .keys()
+                .map(|k| B256::from(k.to_be_bytes::<32>()))
+                .collect(),
+        })
+        .collect();
+    items.sort_by_key(|i| i.address);
+    let mut result = json!({
+        "accessList": AccessList(items),
+        "gasUsed": U64::from(out.result.tx_gas_used()),
+    });
+    if !out.result.is_success() {
+        if let Err(e) = call_output(&out.result) {
+            result["error"] = json!(e.message());
+        }
+    }
+    Ok(result)
+}
+
+fn block_by(ctx: &Ctx, n: Option<u64>, full: bool) -> RpcResult<Value> {
+    let Some(n) = n else { return Ok(Value::Null) };
+    match ctx.load_block(n)? {
+        Some((block, receipts)) => to_json(rpc_block(&block, Some(&receipts), full)),
+        None => Ok(Value::Null),
+    }
+}
+
+fn tx_by_block_index(ctx: &Ctx, n: Option<u64>, index: U64) -> RpcResult<Value> {
+    let Some(n) = n else { return Ok(Value::Null) };
+    let Some((block, receipts)) = ctx.load_block(n)? else {
+        return Ok(Value::Null);
+    };
+    let i = index.to::<usize>();
+    match block.transactions.get(i) {
+        Some(tx) => to_json(rpc_transaction(
+            tx,
+            Some(position(&block, i)),
+            receipts.get(i),
+        )),
+        None => Ok(Value::Null),
+    }
+}
+
+fn seq<'a>(params: &'a Params<'a>) -> jsonrpsee::types::params::ParamsSequence<'a> {
+    params.sequence()
+}
+
+macro_rules! blocking {
+    ($module:expr, $name:literal, |$params:ident, $ctx:ident| $body:expr) => {
+        $module
+            .register_blocking_method::<RpcResult<Value>, _>($name, move |$params, $ctx, _| {
+                let $ctx: &Ctx = &$ctx;
+                $body
+            })
+            .unwrap_or_else(|e| panic!("registering {}: {e}", $name));
+    };
+}
+
+macro_rules! sync {
+    ($module:expr, $name:literal, |$params:ident, $ctx:ident| $body:expr) => {
+        $module
+            .register_method::<RpcResult<Value>, _>($name, move |$params, $ctx, _| $body)
+            .unwrap_or_else(|e| panic!("registering {}: {e}", $name));
+    };
+}
+
+/// Registers the methods of this module.
+pub(crate) fn register(m: &mut RpcModule<Ctx>) {
+    sync!(m, "web3_clientVersion", |_p, _c| Ok(json!(format!(
+        "agnt2/v{}/{}-{}",
+        env!("CARGO_PKG_VERSION"),
+        std::env::consts::OS,
+        std::env::consts::ARCH
+    ))));
+    sync!(m, "web3_sha3", |p, _c| {
+        let data: Bytes = seq(&p).next()?;
+        Ok(json!(alloy_primitives::keccak256(&data)))
+    });
+    sync!(m, "net_version", |_p, c| Ok(json!(
+        c.spec.chain_id.to_string()
+    )));
+    sync!(m, "net_listening", |_p, _c| Ok(json!(true)));
+    sync!(m, "net_peerCount", |_p, _c| Ok(json!(U64::ZERO)));
+    sync!(m, "eth_chainId", |_p, c| Ok(json!(U64::from(
+        c.spec.chain_id
+    ))));
+    sync!(m, "eth_syncing", |_p, _c| Ok(json!(false)));
+    sync!(m, "eth_mining", |_p, _c| Ok(json!(true)));
+    sync!(m, "eth_hashrate", |_p, _c| Ok(json!(U64::ZERO)));
+    sync!(m, "eth_coinbase", |_p, _c| Ok(json!(
+        agnt2_primitives::constants::SEQUENCER_FEE_VAULT
+    )));
+    sync!(m, "eth_protocolVersion", |_p, _c| Ok(json!("0x41")));
+    sync!(m, "eth_blockNumber", |_p, c| Ok(json!(U64::from(
+        c.head_number()?
+    ))));
+    sync!(m, "eth_accounts", |_p, c| Ok(json!(c.config.accounts)));
+    sync!(m, "eth_gasPrice", |_p, c| Ok(json!(U256::from(
+        c.next_base_fee()? as u128 + c.config.suggested_tip
+    ))));
+    sync!(m, "eth_maxPriorityFeePerGas", |_p, c| Ok(json!(
+        U256::from(c.config.suggested_tip)
+    )));
+    sync!(m, "eth_blobBaseFee", |_p, _c| Ok(json!(U256::from(1))));
+
+    blocking!(m, "eth_getBalance", |p, c| {
+        let mut s = seq(&p);
+        let address: Address = s.next()?;
+        let block: Option<BlockId> = s.optional_next()?;
+        let acc = c.state(block)?.account(&address).map_err(internal)?;
+        Ok(json!(acc.map(|a| a.balance).unwrap_or_default()))
+    });
+    blocking!(m, "eth_getTransactionCount", |p, c| {
+        let mut s = seq(&p);
+        let address: Address = s.next()?;
+        let block: Option<BlockId> = s.optional_next()?;
+        let nonce = c
+            .state(block)?
+            .account(&address)
+            .map_err(internal)?
+            .map_or(0, |a| a.nonce);
+        let pending = matches!(block, Some(BlockId::Number(BlockNumberOrTag::Pending)));
+        let nonce = if pending {
+            c.pool.pending_nonce(&address, nonce)
+        } else {
+            nonce
+        };
+        Ok(json!(U64::from(nonce)))
+    });
+    blocking!(m, "eth_getCode", |p, c| {
+        let mut s = seq(&p);
+        let address: Address = s.next()?;
+        let block: Option<BlockId> = s.optional_next()?;
+        let state = c.state(block)?;
+        let code = match state.account(&address).map_err(internal)? {
+            Some(a) if a.code_hash != KECCAK256_EMPTY => state
+                .code(&a.code_hash)
+                .map_err(internal)?
+                .unwrap_or_default(),
+            _ => Bytes::new(),
+        };
+        Ok(json!(code))
+    });
+    blocking!(m, "eth_getStorageAt", |p, c| {
+        let mut s = seq(&p);
+        let address: Address = s.next()?;
+        let slot: U256 = s.next()?;
+        let block: Option<BlockId> = s.optional_next()?;
+        let v = c.state(block)?.storage(&address, &slot).map_err(internal)?;
+        Ok(json!(B256::from(v.to_be_bytes::<32>())))
+    });
+    blocking!(m, "eth_call", |p, c| {
+        let mut s = seq(&p);
+        let req: TransactionRequest = s.next()?;
+        let block: Option<BlockId> = s.optional_next()?;
+        let overrides: Option<StateOverride> = s.optional_next()?;
+        let out = run_call(c, &call_request(&req)?, block, overrides)?;
+        Ok(json!(call_output(&out.result)?))
+    });
+    blocking!(m, "eth_estimateGas", |p, c| {
+        let mut s = seq(&p);
+        let req: TransactionRequest = s.next()?;
+        let block: Option<BlockId> = s.optional_next()?;
+        let overrides: Option<StateOverride> = s.optional_next()?;
+        Ok(json!(estimate_gas(c, req, block, overrides)?))
+    });
+    blocking!(m, "eth_createAccessList", |p, c| {
+        let mut s = seq(&p);
+        let req: TransactionRequest = s.next()?;
+        let block: Option<BlockId> = s.optional_next()?;
+        access_list(c, req, block)
+    });
+    blocking!(m, "eth_feeHistory", |p, c| {
+        let mut s = seq(&p);
+        let count: U64 = s.next()?;
+        let newest: BlockNumberOrTag = s.next()?;
+        let percentiles: Option<Vec<f64>> = s.optional_next()?;
+        to_json(fee_history(c, count.to::<u64>(), newest, percentiles)?)
+    });
+    blocking!(m, "eth_getProof", |p, c| {
+        let mut s = seq(&p);
+        let address: Address = s.next()?;
+        let keys: Vec<B256> = s.next()?;
+        let block: Option<BlockId> = s.optional_next()?;
+        to_json(get_proof(c, address, keys, block)?)
+    });
+    sync!(m, "eth_sendRawTransaction", |p, c| {
+        let raw: Bytes = seq(&p).next()?;
+        Ok(json!(c.submit_raw(&raw)?))
+    });
+    m.register_async_method::<RpcResult<Value>, _, _>("eth_sendRawTransactionSync", |p, c, _| async move {
+        let mut s = p.sequence();
+        let raw: Bytes = s.next()?;
+        let timeout_ms: Option<u64> = s.optional_next()?;
+        let timeout = timeout_ms.map_or(c.config.sync_timeout, Duration::from_millis);
+        // Subscribe before submitting so the including block cannot be missed.
+        let mut blocks = c.blocks.subscribe();
+        let hash = c.submit_raw(&raw)?;
+        let wait = async {
+            loop {
+                match blocks.recv().await {
+                    Ok(b) if b.block.transactions.iter().any(|t| t.hash == hash) => return Ok(()),
+                    Ok(_) => continue,
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                        if c.db.tx_location(&hash).map_err(internal)?.is_some() {
+                            return Ok(());
+                        }
+                    }
+                    Err(_) => return Err(internal("node shutting down")),
+                }
+            }
+        };
+        match tokio::time::timeout(timeout, wait).await {
+            Ok(r) => r?,
+            Err(_) => {
+                return Err(ErrorObjectOwned::owned(
+                    crate::errors::SYNC_TIMEOUT,
+                    format!("The transaction was added to the transaction pool but wasn't processed in {}ms", timeout.as_millis()),
+                    Some(hash),
+                ))
+            }
+        }
+        let c2 = c.clone();
+        tokio::task::spawn_blocking(move || c2.receipt_json(&hash))
+            .await
+            .map_err(internal)?
+            .map(|r| r.unwrap_or(Value::Null))
+    })
+    .unwrap_or_else(|e| panic!("registering eth_sendRawTransactionSync: {e}"));
+    blocking!(m, "eth_getTransactionByHash", |p, c| {
+        let hash: B256 = seq(&p).next()?;
+        if let Some((block, receipts, i)) = c.tx_and_receipt(&hash)? {
+            let tx = block
+                .transactions
+                .get(i)
+                .ok_or_else(|| internal("indexed tx missing"))?;
+            return to_json(rpc_transaction(
+                tx,
+                Some(position(&block, i)),
+                receipts.get(i),
+            ));
+        }
+        match c.pool.get(&hash) {
+            Some(tx) => to_json(rpc_transaction(&tx, None, None)),
+            None => Ok(Value::Null),
+        }
+    });
+    blocking!(m, "eth_getRawTransactionByHash", |p, c| {
+        let hash: B256 = seq(&p).next()?;
+        if let Some((block, _, i)) = c.tx_and_receipt(&hash)? {
+            return Ok(json!(block.transactions.get(i).map(|t| t.encoded.clone())));
+        }
+        Ok(json!(c.pool.get(&hash).map(|t| t.encoded.clone())))
+    });
+    blocking!(m, "eth_getTransactionReceipt", |p, c| {
+        let hash: B256 = seq(&p).next()?;
+        Ok(c.receipt_json(&hash)?.unwrap_or(Value::Null))
+    });
+    blocking!(m, "eth_getBlockReceipts", |p, c| {
+        let id: BlockId = seq(&p).next()?;
+        let Some(n) = c.resolve_id(Some(id))? else {
+            return Ok(Value::Null);
+        };
+        let Some((block, receipts)) = c.load_block(n)? else {
+            return Ok(Value::Null);
+        };
+        let out: Vec<_> = block
+            .transactions
+            .iter()
+            .zip(&receipts)
+            .enumerate()
+            .map(|(i, (tx, r))| {
+                rpc_receipt(tx, r, position(&block, i), first_log_index(&receipts, i))
+            })
+            .collect();
+        to_json(out)
+    });
+    blocking!(m, "eth_getBlockByNumber", |p, c| {
+        let mut s = seq(&p);
+        let tag: BlockNumberOrTag = s.next()?;
+        let full: Option<bool> = s.optional_next()?;
+        let n = c.resolve_id(Some(BlockId::Number(tag)))?;
+        block_by(c, n, full.unwrap_or(false))
+    });
+    blocking!(m, "eth_getBlockByHash", |p, c| {
+        let mut s = seq(&p);
+        let hash: B256 = s.next()?;
+        let full: Option<bool> = s.optional_next()?;
+        let n = c.db.block_number(&hash).map_err(internal)?;
+        block_by(c, n, full.unwrap_or(false))
+    });
+    blocking!(m, "eth_getBlockTransactionCountByNumber", |p, c| {
+        let tag: BlockNumberOrTag = seq(&p).next()?;
+        let Some(n) = c.resolve_id(Some(BlockId::Number(tag)))? else {
+            return Ok(Value::Null);
+        };
+        Ok(json!(
+            c.db.body(n).map_err(internal)?.map(|b| U64::from(b.len()))
+        ))
+    });
+    blocking!(m, "eth_getBlockTransactionCountByHash", |p, c| {
+        let hash: B256 = seq(&p).next()?;
+        let Some(n) = c.db.block_number(&hash).map_err(internal)? else {
+            return Ok(Value::Null);
+        };
+        Ok(json!(
+            c.db.body(n).map_err(internal)?.map(|b| U64::from(b.len()))
+        ))
+    });
+    blocking!(m, "eth_getTransactionByBlockNumberAndIndex", |p, c| {
+        let mut s = seq(&p);
+        let tag: BlockNumberOrTag = s.next()?;
+        let index: U64 = s.next()?;
+        let n = c.resolve_id(Some(BlockId::Number(tag)))?;
+        tx_by_block_index(c, n, index)
+    });
+    blocking!(m, "eth_getTransactionByBlockHashAndIndex", |p, c| {
+        let mut s = seq(&p);
+        let hash: B256 = s.next()?;
+        let index: U64 = s.next()?;
+        let n = c.db.block_number(&hash).map_err(internal)?;
+        tx_by_block_index(c, n, index)
+    });
+    sync!(m, "eth_getUncleCountByBlockNumber", |_p, _c| Ok(json!(
+        U64::ZERO
+    )));
+    sync!(m, "eth_getUncleCountByBlockHash", |_p, _c| Ok(json!(
+        U64::ZERO
+    )));
+    sync!(m, "txpool_status", |_p, c| {
+        let (pending, queued) = c.pool.status();
+        Ok(json!({ "pending": U64::from(pending), "queued": U64::from(queued) }))
+    });
+    blocking!(m, "txpool_content", |_p, c| {
+        let (pending, queued) = c.pool.content();
+        let render = |m: std::collections::BTreeMap<
+            Address,
+            std::collections::BTreeMap<u64, Arc<RecoveredTx>>,
+        >| {
+            let mut out = serde_json::Map::new();
+            for (addr, txs) in m {
+                let mut inner = serde_json::Map::new();
+                for (nonce, tx) in txs {
+                    inner.insert(
+                        nonce.to_string(),
+                        serde_json::to_value(rpc_transaction(&tx, None, None))
+                            .unwrap_or(Value::Null),
+                    );
+                }
+                out.insert(addr.to_checksum(None), Value::Object(inner));
+            }
+            Value::Object(out)
+        };
+        Ok(json!({ "pending": render(pending), "queued": render(queued) }))
+    });
+    let _ = DEV_CHAIN_ID;
+}

@@ -1,0 +1,351 @@
+//! Logs, polling filters and WebSocket subscriptions.
+
+use std::{collections::HashMap, sync::Arc, time::Instant};
+
+use alloy::rpc::types::{Filter, FilterBlockOption, Log as RpcLog};
+use alloy_primitives::{B256, U64, U256};
+use jsonrpsee::{
+    PendingSubscriptionSink, RpcModule, SubscriptionMessage,
+    core::{RpcResult, SubscriptionError},
+    types::ErrorObject,
+};
+use serde_json::{Value, json};
+use tokio::sync::broadcast::{self, error::RecvError};
+
+use crate::{
+    RpcContext,
+    convert::{TxPosition, first_log_index, rpc_block, rpc_logs},
+    errors::{internal, invalid_params, server_error},
+    eth::position,
+};
+
+/// Filters expire after this long without a poll (geth: 5 minutes).
+const FILTER_TTL_SECS: u64 = 300;
+
+#[derive(Debug)]
+enum Kind {
+    Blocks { next: u64 },
+    Logs { filter: Box<Filter>, next: u64 },
+    Pending { rx: broadcast::Receiver<B256> },
+}
+
+#[derive(Debug)]
+struct Installed {
+    kind: Kind,
+    last_poll: Instant,
+}
+
+/// Installed polling filters.
+#[derive(Debug, Default)]
+pub(crate) struct Filters {
+    next_id: u64,
+    map: HashMap<U256, Installed>,
+}
+
+impl Filters {
+    fn install(&mut self, kind: Kind) -> U256 {
+        self.map
+            .retain(|_, f| f.last_poll.elapsed().as_secs() < FILTER_TTL_SECS);
+        self.next_id += 1;
+        // Ids are unguessable-looking but unique: counter mixed with the process start.
+        let id = U256::from(self.next_id) | (U256::from(std::process::id()) << 64);
+        self.map.insert(
+            id,
+            Installed {
+                kind,
+                last_poll: Instant::now(),
+            },
+        );
+        id
+    }
+}
+
+/// Logs of blocks `from..=to` matching `filter`.
+fn logs_in_range(ctx: &RpcContext, filter: &Filter, from: u64, to: u64) -> RpcResult<Vec<RpcLog>> {
+    let mut out = Vec::new();
+    for n in from..=to {
+        let Some(header) = ctx.db.header(n).map_err(internal)? else {
+            break;
+        };
+        if !filter.matches_bloom(header.logs_bloom) {
+            continue;
+        }
+        let Some((block, receipts)) = ctx.load_block(n)? else {
+            break;
+        };
+        out.extend(block_logs(&block, &receipts, filter));
+    }
+    Ok(out)
+}
+
+fn block_logs(
+    block: &agnt2_primitives::SealedBlock,
+    receipts: &[agnt2_primitives::StoredReceipt],
+    filter: &Filter,
+) -> Vec<RpcLog> {
+    let mut out = Vec::new();
+    for (i, (tx, r)) in block.transactions.iter().zip(receipts).enumerate() {
+        if r.receipt.logs().is_empty() {
+            continue;
+        }
+        let pos: TxPosition = position(block, i);
+        for log in rpc_logs(r, tx.hash, pos, first_log_index(receipts, i)) {
+            if filter.matches(&log.inner) {
+                out.push(log);
+            }
+        }
+    }
+    out
+}
+
+fn get_logs(ctx: &RpcContext, filter: &Filter) -> RpcResult<Vec<RpcLog>> {
+    let head = ctx.head_number()?;
+    match &filter.block_option {
+        FilterBlockOption::AtBlockHash(hash) => {
+            let n = ctx
+                .db
+                .block_number(hash)
+                .map_err(internal)?
+                .ok_or_else(|| server_error("unknown block"))?;
+            logs_in_range(ctx, filter, n, n)
+        }
+        FilterBlockOption::Range {
+            from_block,
+            to_block,
+        } => {
+            let from = match from_block {
+                Some(t) => ctx.resolve_tag(*t)?,
+                None => head,
+            };
+            let to = match to_block {
+                Some(t) => ctx.resolve_tag(*t)?,
+                None => head,
+            }
+            .min(head);
+            if from > to {
+                return if from > head {
+                    Ok(Vec::new())
+                } else {
+                    Err(invalid_params("invalid block range params"))
+                };
+            }
+            if to - from >= ctx.config.max_logs_range {
+                return Err(server_error(format!(
+                    "query exceeds max block range {}",
+                    ctx.config.max_logs_range
+                )));
+            }
+            logs_in_range(ctx, filter, from, to)
+        }
+    }
+}
+
+fn not_found() -> jsonrpsee::types::ErrorObjectOwned {
+    server_error("filter not found")
+}
+
+/// Registers logs, filter and subscription methods.
+pub(crate) fn register(m: &mut RpcModule<RpcContext>) {
+    let reg = |m: &mut RpcModule<RpcContext>,
+               name: &'static str,
+               f: fn(&RpcContext, jsonrpsee::types::Params<'_>) -> RpcResult<Value>| {
+        m.register_blocking_method::<RpcResult<Value>, _>(name, move |p, c, _| f(&c, p))
+            .unwrap_or_else(|e| panic!("registering {name}: {e}"));
+    };
+    reg(m, "eth_getLogs", |c, p| {
+        let filter: Filter = p.sequence().next()?;
+        Ok(json!(get_logs(c, &filter)?))
+    });
+    reg(m, "eth_newFilter", |c, p| {
+        let filter: Filter = p.sequence().next()?;
+        let next = match filter.block_option {
+            FilterBlockOption::Range {
+                from_block: Some(t),
+                ..
+            } => c.resolve_tag(t)?,
+            _ => c.head_number()? + 1,
+        };
+        Ok(json!(c.filters.lock().install(Kind::Logs {
+            filter: Box::new(filter),
+            next
+        })))
+    });
+    reg(m, "eth_newBlockFilter", |c, _p| {
+        let next = c.head_number()? + 1;
+        Ok(json!(c.filters.lock().install(Kind::Blocks { next })))
+    });
+    reg(m, "eth_newPendingTransactionFilter", |c, _p| {
+        let rx = c.pool.subscribe();
+        Ok(json!(c.filters.lock().install(Kind::Pending { rx })))
+    });
+    reg(m, "eth_uninstallFilter", |c, p| {
+        let id: U256 = p.sequence().next()?;
+        Ok(json!(c.filters.lock().map.remove(&id).is_some()))
+    });
+    reg(m, "eth_getFilterChanges", |c, p| {
+        let id: U256 = p.sequence().next()?;
+        let head = c.head_number()?;
+        // Take what is needed under the lock, read storage outside it.
+        let job = {
+            let mut filters = c.filters.lock();
+            let f = filters.map.get_mut(&id).ok_or_else(not_found)?;
+            f.last_poll = Instant::now();
+            match &mut f.kind {
+                Kind::Pending { rx } => {
+                    let mut hashes = Vec::new();
+                    loop {
+                        match rx.try_recv() {
+                            Ok(h) => hashes.push(h),
+                            Err(broadcast::error::TryRecvError::Lagged(_)) => continue,
+                            Err(_) => break,
+                        }
+                    }
+                    return Ok(json!(hashes));
+                }
+                Kind::Blocks { next } => {
+                    let from = *next;
+                    *next = head + 1;
+                    (None, from)
+                }
+                Kind::Logs { filter, next } => {
+                    let from = *next;
+                    *next = head + 1;
+                    (Some(filter.clone()), from)
+                }
+            }
+        };
+        match job {
+            (None, from) => {
+                let mut hashes = Vec::new();
+                for n in from..=head {
+                    if let Some(h) = c.db.block_hash(n).map_err(internal)? {
+                        hashes.push(h);
+                    }
+                }
+                Ok(json!(hashes))
+            }
+            (Some(filter), from) => {
+                let to = match filter.block_option {
+                    FilterBlockOption::Range {
+                        to_block: Some(t), ..
+                    } => c.resolve_tag(t)?.min(head),
+                    _ => head,
+                };
+                if from > to {
+                    return Ok(json!([]));
+                }
+                Ok(json!(logs_in_range(c, &filter, from, to)?))
+            }
+        }
+    });
+    reg(m, "eth_getFilterLogs", |c, p| {
+        let id: U256 = p.sequence().next()?;
+        let filter = {
+            let mut filters = c.filters.lock();
+            let f = filters.map.get_mut(&id).ok_or_else(not_found)?;
+            f.last_poll = Instant::now();
+            match &f.kind {
+                Kind::Logs { filter, .. } => filter.clone(),
+                _ => return Err(not_found()),
+            }
+        };
+        Ok(json!(get_logs(c, &filter)?))
+    });
+
+    m.register_subscription::<Result<(), SubscriptionError>, _, _>(
+        "eth_subscribe",
+        "eth_subscription",
+        "eth_unsubscribe",
+        |params, pending, ctx, _| async move { subscribe(params, pending, ctx).await },
+    )
+    .unwrap_or_else(|e| panic!("registering eth_subscribe: {e}"));
+}
+
+async fn subscribe(
+    params: jsonrpsee::types::Params<'static>,
+    pending: PendingSubscriptionSink,
+    ctx: Arc<RpcContext>,
+) -> Result<(), SubscriptionError> {
+    let mut seq = params.sequence();
+    let kind: String = match seq.next() {
+        Ok(k) => k,
+        Err(e) => {
+            pending.reject(e).await;
+            return Ok(());
+        }
+    };
+    match kind.as_str() {
+        "newHeads" => {
+            let mut rx = ctx.blocks.subscribe();
+            let sink = pending.accept().await?;
+            loop {
+                tokio::select! {
+                    _ = sink.closed() => break,
+                    msg = rx.recv() => match msg {
+                        Ok(b) => {
+                            let block = rpc_block(&b.block, None, false);
+                            let msg = SubscriptionMessage::from(serde_json::value::to_raw_value(&block.header)?);
+                            if sink.send(msg).await.is_err() { break; }
+                        }
+                        Err(RecvError::Lagged(_)) => continue,
+                        Err(RecvError::Closed) => break,
+                    }
+                }
+            }
+        }
+        "logs" => {
+            let filter: Filter = match seq.optional_next() {
+                Ok(f) => f.unwrap_or_default(),
+                Err(e) => {
+                    pending.reject(e).await;
+                    return Ok(());
+                }
+            };
+            let mut rx = ctx.blocks.subscribe();
+            let sink = pending.accept().await?;
+            loop {
+                tokio::select! {
+                    _ = sink.closed() => break,
+                    msg = rx.recv() => match msg {
+                        Ok(b) => {
+                            for log in block_logs(&b.block, &b.receipts, &filter) {
+                                let msg = SubscriptionMessage::from(serde_json::value::to_raw_value(&log)?);
+                                if sink.send(msg).await.is_err() { return Ok(()); }
+                            }
+                        }
+                        Err(RecvError::Lagged(_)) => continue,
+                        Err(RecvError::Closed) => break,
+                    }
+                }
+            }
+        }
+        "newPendingTransactions" => {
+            let mut rx = ctx.pool.subscribe();
+            let sink = pending.accept().await?;
+            loop {
+                tokio::select! {
+                    _ = sink.closed() => break,
+                    msg = rx.recv() => match msg {
+                        Ok(h) => {
+                            let msg = SubscriptionMessage::from(serde_json::value::to_raw_value(&h)?);
+                            if sink.send(msg).await.is_err() { break; }
+                        }
+                        Err(RecvError::Lagged(_)) => continue,
+                        Err(RecvError::Closed) => break,
+                    }
+                }
+            }
+        }
+        other => {
+            pending
+                .reject(ErrorObject::owned(
+                    -32602,
+                    format!("unsupported subscription type: {other}"),
+                    None::<()>,
+                ))
+                .await;
+        }
+    }
+    let _ = U64::ZERO;
+    Ok(())
+}
