@@ -1,1 +1,298 @@
-//! e2e
+//! Harness for the end-to-end tests: starts the real `agnt2` binary on a free port, talks to
+//! it over raw HTTP JSON-RPC, and runs the real `cast`/`forge` from `.tools/bin`.
+
+use std::{
+    io::{BufRead, BufReader, Read, Write},
+    net::{SocketAddr, TcpStream},
+    path::{Path, PathBuf},
+    process::{Child, Command, Stdio},
+    sync::mpsc,
+    time::{Duration, Instant},
+};
+
+use alloy::{
+    consensus::{SignableTransaction, TxEip1559, TxLegacy},
+    eips::eip2718::Encodable2718,
+    signers::{SignerSync, local::PrivateKeySigner},
+};
+use alloy_primitives::{Address, Bytes, TxKind, U256};
+use op_alloy::consensus::OpTxEnvelope;
+use serde_json::{Value, json};
+
+/// Chain id of the dev chain.
+pub const CHAIN_ID: u64 = 28004;
+
+/// Private keys of the first dev accounts (anvil's well-known keys).
+pub const DEV_KEYS: [&str; 3] = [
+    "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80",
+    "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d",
+    "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a",
+];
+
+/// The repository root.
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default()
+}
+
+/// The node binary: `$AGNT2_BIN`, or the workspace's debug build.
+pub fn agnt2_bin() -> PathBuf {
+    if let Ok(p) = std::env::var("AGNT2_BIN") {
+        return PathBuf::from(p);
+    }
+    let target = std::env::var("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| repo_root().join("target"));
+    target.join("debug").join("agnt2")
+}
+
+/// A tool from `.tools/bin` (installed by `scripts/install-tools.sh`).
+pub fn tool(name: &str) -> PathBuf {
+    repo_root().join(".tools/bin").join(name)
+}
+
+/// A running node; killed on drop.
+pub struct Node {
+    child: Child,
+    /// RPC address.
+    pub addr: SocketAddr,
+    /// Data directory (owned by the test when it passes one).
+    pub datadir: PathBuf,
+    _tmp: Option<tempfile::TempDir>,
+}
+
+impl Node {
+    /// Starts a dev node in a fresh temporary datadir.
+    pub fn dev(extra: &[&str]) -> Self {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let dir = tmp.path().to_path_buf();
+        let mut n = Self::start(&dir, extra);
+        n._tmp = Some(tmp);
+        n
+    }
+
+    /// Starts a dev node on `datadir`.
+    pub fn start(datadir: &Path, extra: &[&str]) -> Self {
+        let mut child = Command::new(agnt2_bin())
+            .args(["node", "--dev", "--http.port", "0", "--datadir"])
+            .arg(datadir)
+            .args(extra)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap_or_else(|e| panic!("starting {}: {e}", agnt2_bin().display()));
+        let stdout = child.stdout.take().expect("stdout");
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Some(rest) = line.strip_prefix("RPC listening on ") {
+                    let addr = rest
+                        .split_whitespace()
+                        .next()
+                        .unwrap_or_default()
+                        .to_string();
+                    let _ = tx.send(addr);
+                }
+            }
+        });
+        let addr = rx
+            .recv_timeout(Duration::from_secs(60))
+            .expect("node did not report its RPC address within 60s")
+            .parse()
+            .expect("rpc address");
+        Self {
+            child,
+            addr,
+            datadir: datadir.to_path_buf(),
+            _tmp: None,
+        }
+    }
+
+    /// `http://addr`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// `ws://addr`.
+    pub fn ws_url(&self) -> String {
+        format!("ws://{}", self.addr)
+    }
+
+    /// Kills the process with SIGKILL and waits for it.
+    pub fn kill9(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Whether the process is still running.
+    pub fn is_running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+
+    /// One JSON-RPC call; returns the whole response object.
+    pub fn rpc_raw(&self, method: &str, params: Value) -> Value {
+        let body =
+            json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}).to_string();
+        let (_, text) = http_post(self.addr, &body);
+        serde_json::from_str(&text)
+            .unwrap_or_else(|e| panic!("bad response to {method}: {e}: {text}"))
+    }
+
+    /// One JSON-RPC call; panics on an error response.
+    pub fn rpc(&self, method: &str, params: Value) -> Value {
+        let r = self.rpc_raw(method, params);
+        match r.get("result") {
+            Some(v) => v.clone(),
+            None => panic!("{method} failed: {r}"),
+        }
+    }
+
+    /// Head block number.
+    pub fn block_number(&self) -> u64 {
+        hex_u64(&self.rpc("eth_blockNumber", json!([])))
+    }
+
+    /// Polls until `f` is true or `timeout` passes.
+    pub fn wait_for(&self, what: &str, timeout: Duration, mut f: impl FnMut(&Self) -> bool) {
+        let start = Instant::now();
+        while !f(self) {
+            assert!(
+                start.elapsed() < timeout,
+                "timed out after {timeout:?} waiting for {what}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Waits for a receipt.
+    pub fn wait_receipt(&self, hash: &str, timeout: Duration) -> Value {
+        let mut receipt = Value::Null;
+        self.wait_for(&format!("receipt of {hash}"), timeout, |n| {
+            receipt = n.rpc("eth_getTransactionReceipt", json!([hash]));
+            !receipt.is_null()
+        });
+        receipt
+    }
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Parses a `0x` quantity.
+pub fn hex_u64(v: &Value) -> u64 {
+    let s = v.as_str().unwrap_or_else(|| panic!("not a string: {v}"));
+    u64::from_str_radix(s.trim_start_matches("0x"), 16).unwrap_or_else(|e| panic!("{s}: {e}"))
+}
+
+/// POSTs `body` as JSON; returns the HTTP status and body.
+pub fn http_post(addr: SocketAddr, body: &str) -> (u16, String) {
+    let mut s = TcpStream::connect(addr).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(60))).ok();
+    let req = format!(
+        "POST / HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    s.write_all(req.as_bytes()).expect("write head");
+    // The server may answer (e.g. 413) before reading an oversized body: ignore write errors.
+    let _ = s.write_all(body.as_bytes());
+    let mut resp = Vec::new();
+    let _ = s.read_to_end(&mut resp);
+    let text = String::from_utf8_lossy(&resp).to_string();
+    let status = text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let body = match text.find("\r\n\r\n") {
+        Some(i) => decode_chunked_if_needed(&text[..i], &text[i + 4..]),
+        None => String::new(),
+    };
+    (status, body)
+}
+
+fn decode_chunked_if_needed(head: &str, body: &str) -> String {
+    if !head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
+        return body.to_string();
+    }
+    let mut out = String::new();
+    let mut rest = body;
+    while let Some(i) = rest.find("\r\n") {
+        let Ok(len) = usize::from_str_radix(rest[..i].trim(), 16) else {
+            break;
+        };
+        if len == 0 {
+            break;
+        }
+        let start = i + 2;
+        out.push_str(&rest[start..(start + len).min(rest.len())]);
+        rest = rest.get(start + len + 2..).unwrap_or("");
+    }
+    out
+}
+
+/// A dev signer.
+pub fn dev_signer(i: usize) -> PrivateKeySigner {
+    DEV_KEYS[i].parse().expect("dev key")
+}
+
+/// Signs an EIP-1559 transfer; returns the raw `0x` hex.
+pub fn signed_transfer(
+    key: &PrivateKeySigner,
+    nonce: u64,
+    to: Address,
+    value: U256,
+    chain_id: u64,
+) -> String {
+    sign_1559(
+        key,
+        TxEip1559 {
+            chain_id,
+            nonce,
+            gas_limit: 21_000,
+            max_fee_per_gas: 10_000_000_000,
+            max_priority_fee_per_gas: 1_000_000,
+            to: TxKind::Call(to),
+            value,
+            access_list: Default::default(),
+            input: Bytes::new(),
+        },
+    )
+}
+
+/// Signs an EIP-1559 transaction; returns the raw `0x` hex.
+pub fn sign_1559(key: &PrivateKeySigner, tx: TxEip1559) -> String {
+    let sig = key.sign_hash_sync(&tx.signature_hash()).expect("sign");
+    alloy_primitives::hex::encode_prefixed(
+        OpTxEnvelope::Eip1559(tx.into_signed(sig)).encoded_2718(),
+    )
+}
+
+/// Signs a legacy transaction; returns the raw `0x` hex.
+pub fn sign_legacy(key: &PrivateKeySigner, tx: TxLegacy) -> String {
+    let sig = key.sign_hash_sync(&tx.signature_hash()).expect("sign");
+    alloy_primitives::hex::encode_prefixed(OpTxEnvelope::Legacy(tx.into_signed(sig)).encoded_2718())
+}
+
+/// Runs a tool and returns trimmed stdout; panics with stderr on failure.
+pub fn run(cmd: &mut Command) -> String {
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("running {cmd:?}: {e}"));
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed: {}\n{}",
+        String::from_utf8_lossy(&out.stderr),
+        String::from_utf8_lossy(&out.stdout)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}

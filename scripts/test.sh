@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Runs every check and test: formatting, clippy, unit tests and the end-to-end suite, which
+# drives the real `agnt2` binary with real cast/forge (installed into .tools/ by install-tools.sh).
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+bash scripts/install-tools.sh
+if [ -z "${CARGO_TARGET_DIR:-}" ]; then export CARGO_TARGET_DIR="$HOME/.cache/agnt2/target"; fi
+export PATH="$ROOT/.tools/bin:$PATH"
+cargo fmt --all -- --check
+cargo clippy --workspace --all-targets -- -D warnings
+# The e2e tests start the node binary; build it first so its build time is not a test timeout.
+cargo build -p agnt2-node
+export AGNT2_BIN="$CARGO_TARGET_DIR/debug/agnt2"
+cargo test --workspace --all-targets -- --test-threads 2
