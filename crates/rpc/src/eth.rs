@@ -3,7 +3,7 @@
 use std::{sync::Arc, time::Duration};
 
 use agnt2_evm::{CallRequest, StateDb, call};
-use agnt2_primitives::{RecoveredTx, SealedBlock, StoredReceipt, constants::DEV_CHAIN_ID};
+use agnt2_primitives::{RecoveredTx, SealedBlock, StoredReceipt};
 use agnt2_storage::{HistoricalState, StateProvider};
 use agnt2_txpool::{BlockInfo, PoolError, SenderState};
 use alloy::eips::eip2930::{AccessList, AccessListItem};
@@ -203,7 +203,7 @@ fn apply_overrides<P: StateProvider>(
     overrides: Option<StateOverride>,
 ) -> RpcResult<()> {
     for (address, o) in overrides.into_iter().flatten() {
-        db.override_account(address, o.balance, o.nonce.map(|n| n), o.code.clone())
+        db.override_account(address, o.balance, o.nonce, o.code.clone())
             .map_err(internal)?;
         if let Some(state) = &o.state {
             db.wipe_storage_for_call(address);
@@ -466,10 +466,10 @@ fn access_list(ctx: &Ctx, req: TransactionRequest, block: Option<BlockId>) -> Rp
         "accessList": AccessList(items),
         "gasUsed": U64::from(out.result.tx_gas_used()),
     });
-    if !out.result.is_success() {
-        if let Err(e) = call_output(&out.result) {
-            result["error"] = json!(e.message());
-        }
+    if !out.result.is_success()
+        && let Err(e) = call_output(&out.result)
+    {
+        result["error"] = json!(e.message());
     }
     Ok(result)
 }
@@ -810,5 +810,4 @@ pub(crate) fn register(m: &mut RpcModule<Ctx>) {
         };
         Ok(json!({ "pending": render(pending), "queued": render(queued) }))
     });
-    let _ = DEV_CHAIN_ID;
 }

@@ -3,7 +3,7 @@
 use std::{collections::HashMap, sync::Arc, time::Instant};
 
 use alloy::rpc::types::{Filter, FilterBlockOption, Log as RpcLog};
-use alloy_primitives::{B256, U64, U256};
+use alloy_primitives::{B256, U256};
 use jsonrpsee::{
     PendingSubscriptionSink, RpcModule, SubscriptionMessage,
     core::{RpcResult, SubscriptionError},
@@ -346,6 +346,5 @@ async fn subscribe(
                 .await;
         }
     }
-    let _ = U64::ZERO;
     Ok(())
 }

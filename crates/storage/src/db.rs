@@ -415,10 +415,10 @@ impl Database {
                     )?;
                 }
             }
-            if let Some(code) = change.info.as_ref().and_then(|i| i.code.as_ref()) {
-                if !code.is_empty() {
-                    txn.put(&t.bytecodes, keccak256(code), code, WriteFlags::UPSERT)?;
-                }
+            if let Some(code) = change.info.as_ref().and_then(|i| i.code.as_ref())
+                && !code.is_empty()
+            {
+                txn.put(&t.bytecodes, keccak256(code), code, WriteFlags::UPSERT)?;
             }
         }
         for (address, account) in &trie.accounts {
@@ -462,7 +462,7 @@ impl Database {
         number: u64,
         address: &Address,
         slots: &[B256],
-    ) -> Result<Option<(Vec<Vec<u8>>, Vec<Vec<Vec<u8>>>)>, StorageError> {
+    ) -> Result<Option<crate::state::AccountProof>, StorageError> {
         match self.state_at(number)? {
             Some(state) => Ok(Some(state.proof(address, slots)?)),
             None => Ok(None),

@@ -111,7 +111,10 @@ fn list(payload: Vec<u8>) -> Vec<u8> {
 }
 
 /// Splits one RLP item off the front of `buf`: (is_list, payload, whole item).
-fn split_item(buf: &[u8]) -> Result<(bool, &[u8], &[u8], &[u8]), TrieError> {
+/// One RLP item split off a buffer: (is_list, payload, whole item, rest).
+type Split<'a> = (bool, &'a [u8], &'a [u8], &'a [u8]);
+
+fn split_item(buf: &[u8]) -> Result<Split<'_>, TrieError> {
     let mut cursor = buf;
     let header = Header::decode(&mut cursor).map_err(|_| TrieError::Corrupt("bad rlp header"))?;
     let header_len = buf.len() - cursor.len();
@@ -446,7 +449,7 @@ pub fn get<R: NodeReader>(
     root: B256,
     key: &[u8],
 ) -> Result<Option<Vec<u8>>, TrieError> {
-    Ok(walk(reader, root, key, None)?)
+    walk(reader, root, key, None)
 }
 
 /// The proof for `key` under `root` (EIP-1186): every stored node on the path, root first.

@@ -27,6 +27,9 @@ pub trait StateProvider: Send + Sync {
     fn state_root(&self) -> B256;
 }
 
+/// An EIP-1186 proof: the account proof nodes, and one node list per requested slot.
+pub type AccountProof = (Vec<Vec<u8>>, Vec<Vec<Vec<u8>>>);
+
 /// New values of an account after a block.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AccountUpdate {
@@ -155,11 +158,7 @@ impl HistoricalState {
     }
 
     /// The EIP-1186 account proof and the storage proofs for `slots`.
-    pub fn proof(
-        &self,
-        address: &Address,
-        slots: &[B256],
-    ) -> Result<(Vec<Vec<u8>>, Vec<Vec<Vec<u8>>>), StorageError> {
+    pub fn proof(&self, address: &Address, slots: &[B256]) -> Result<AccountProof, StorageError> {
         let nodes = self.nodes();
         let account_proof = mpt::prove(&nodes, self.root, keccak256(address).as_slice())?;
         let storage_root = self

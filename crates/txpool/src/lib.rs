@@ -161,16 +161,10 @@ struct SenderQueue {
 impl SenderQueue {
     /// Length of the gap-free run from the state nonce.
     fn pending_len(&self) -> usize {
-        let mut n = self.state_nonce;
-        let mut count = 0;
-        for nonce in self.txs.range(self.state_nonce..).map(|(k, _)| *k) {
-            if nonce != n {
-                break;
-            }
-            n += 1;
-            count += 1;
-        }
-        count
+        (self.state_nonce..)
+            .zip(self.txs.range(self.state_nonce..).map(|(k, _)| *k))
+            .take_while(|(expected, nonce)| expected == nonce)
+            .count()
     }
 }
 
@@ -251,10 +245,10 @@ impl Pool {
                 needed,
             });
         }
-        if let Some(tip) = tx.envelope.max_priority_fee_per_gas() {
-            if tip > tx.max_fee_per_gas() {
-                return Err(PoolError::TipAboveFeeCap);
-            }
+        if let Some(tip) = tx.envelope.max_priority_fee_per_gas()
+            && tip > tx.max_fee_per_gas()
+        {
+            return Err(PoolError::TipAboveFeeCap);
         }
         if tx.max_fee_per_gas() < block.base_fee as u128 {
             return Err(PoolError::FeeBelowBaseFee {
@@ -417,16 +411,16 @@ impl Pool {
         while let Some(h) = heap.pop() {
             out.push(runs[h.sender][h.pos].clone());
             let next = h.pos + 1;
-            if let Some(tx) = runs[h.sender].get(next) {
-                if let Some(tip) = tx.effective_tip(base_fee) {
-                    heap.push(Head {
-                        tip,
-                        seq,
-                        sender: h.sender,
-                        pos: next,
-                    });
-                    seq += 1;
-                }
+            if let Some(tx) = runs[h.sender].get(next)
+                && let Some(tip) = tx.effective_tip(base_fee)
+            {
+                heap.push(Head {
+                    tip,
+                    seq,
+                    sender: h.sender,
+                    pos: next,
+                });
+                seq += 1;
             }
         }
         out
@@ -458,10 +452,10 @@ impl Pool {
     /// Drops one transaction (e.g. found invalid while building).
     pub fn remove(&self, hash: &B256) {
         let mut inner = self.inner.lock();
-        if let Some(tx) = inner.by_hash.remove(hash) {
-            if let Some(q) = inner.senders.get_mut(&tx.signer) {
-                q.txs.remove(&tx.nonce());
-            }
+        if let Some(tx) = inner.by_hash.remove(hash)
+            && let Some(q) = inner.senders.get_mut(&tx.signer)
+        {
+            q.txs.remove(&tx.nonce());
         }
     }
 
