@@ -156,3 +156,88 @@ async fn erc20_and_events_via_forge_logs_and_ws_subscription() {
 alloy::sol! {
     function fail(string reason);
 }
+
+#[test]
+fn call_tracer_and_proofs() {
+    let node = Node::dev(&["--block-time", "200ms"]);
+    let emitter = forge_create(&node, "src/examples/Emitter.sol:Emitter", &[]);
+    let out = cast(
+        &node,
+        &[
+            "send",
+            "--json",
+            "--private-key",
+            DEV_KEYS[0],
+            &emitter.to_string(),
+            "ping(string)",
+            "trace me",
+        ],
+    );
+    let receipt: serde_json::Value = serde_json::from_str(&out).expect("receipt");
+    let hash = receipt["transactionHash"].clone();
+    let trace = node.rpc(
+        "debug_traceTransaction",
+        serde_json::json!([hash, {"tracer": "callTracer"}]),
+    );
+    assert_eq!(trace["type"], "CALL", "{trace}");
+    assert_eq!(
+        trace["to"].as_str().map(str::to_lowercase),
+        Some(emitter.to_string().to_lowercase())
+    );
+    assert_eq!(trace["gasUsed"], receipt["gasUsed"], "{trace}");
+    let bad = node.rpc_raw("debug_traceTransaction", serde_json::json!([hash]));
+    assert_eq!(bad["error"]["code"], -32602);
+
+    // eth_getProof: the emitter's `count` slot, proven against the block's state root.
+    let block = node.rpc("eth_getBlockByNumber", serde_json::json!(["latest", false]));
+    let proof = node.rpc(
+        "eth_getProof",
+        serde_json::json!([emitter, ["0x0"], block["number"]]),
+    );
+    let root: B256 = block["stateRoot"]
+        .as_str()
+        .expect("root")
+        .parse()
+        .expect("b256");
+    let nodes: Vec<alloy_primitives::Bytes> =
+        serde_json::from_value(proof["accountProof"].clone()).expect("account proof");
+    let account = alloy::consensus::TrieAccount {
+        nonce: u64::from_str_radix(
+            proof["nonce"]
+                .as_str()
+                .expect("nonce")
+                .trim_start_matches("0x"),
+            16,
+        )
+        .expect("n"),
+        balance: proof["balance"]
+            .as_str()
+            .expect("balance")
+            .parse()
+            .expect("balance"),
+        storage_root: proof["storageHash"]
+            .as_str()
+            .expect("sh")
+            .parse()
+            .expect("sh"),
+        code_hash: proof["codeHash"].as_str().expect("ch").parse().expect("ch"),
+    };
+    alloy_trie::proof::verify_proof(
+        root,
+        alloy_trie::Nibbles::unpack(keccak256(emitter)),
+        Some(alloy_rlp::encode(account)),
+        &nodes,
+    )
+    .expect("account proof verifies against the state root");
+    let slot = &proof["storageProof"][0];
+    assert_eq!(slot["value"], "0x1");
+    let slot_nodes: Vec<alloy_primitives::Bytes> =
+        serde_json::from_value(slot["proof"].clone()).expect("slot proof");
+    alloy_trie::proof::verify_proof(
+        account.storage_root,
+        alloy_trie::Nibbles::unpack(keccak256(B256::ZERO)),
+        Some(alloy_rlp::encode(alloy_primitives::U256::from(1))),
+        &slot_nodes,
+    )
+    .expect("storage proof verifies against the storage root");
+}

@@ -10,6 +10,7 @@ mod config;
 mod db;
 mod executor;
 mod l1info;
+mod tracer;
 mod txenv;
 
 pub use config::{EvmConfig, NextBlock};
@@ -19,6 +20,7 @@ pub use executor::{
     TxOutcome, call, tx_error_message,
 };
 pub use l1info::{L1Origin, l1_info_deposit};
+pub use tracer::{CallTracer, trace_call};
 pub use txenv::tx_env;
 
 pub use op_revm::OpSpecId;

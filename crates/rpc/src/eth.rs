@@ -637,8 +637,9 @@ pub(crate) fn register(m: &mut RpcModule<Ctx>) {
     blocking!(m, "eth_getProof", |p, c| {
         let mut s = seq(&p);
         let address: Address = s.next()?;
-        let keys: Vec<B256> = s.next()?;
+        let keys: Vec<alloy::serde::storage::JsonStorageKey> = s.next()?;
         let block: Option<BlockId> = s.optional_next()?;
+        let keys = keys.into_iter().map(|k| k.as_b256()).collect();
         to_json(get_proof(c, address, keys, block)?)
     });
     sync!(m, "eth_sendRawTransaction", |p, c| {
