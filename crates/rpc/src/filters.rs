@@ -276,22 +276,12 @@ async fn subscribe(
     };
     match kind.as_str() {
         "newHeads" => {
-            let mut rx = ctx.blocks.subscribe();
-            let sink = pending.accept().await?;
-            loop {
-                tokio::select! {
-                    _ = sink.closed() => break,
-                    msg = rx.recv() => match msg {
-                        Ok(b) => {
-                            let block = rpc_block(&b.block, None, false);
-                            let msg = SubscriptionMessage::from(serde_json::value::to_raw_value(&block.header)?);
-                            if sink.send(msg).await.is_err() { break; }
-                        }
-                        Err(RecvError::Lagged(_)) => continue,
-                        Err(RecvError::Closed) => break,
-                    }
-                }
-            }
+            forward(pending, ctx.blocks.subscribe(), |b| {
+                Ok(vec![serde_json::value::to_raw_value(
+                    &rpc_block(&b.block, None, false).header,
+                )?])
+            })
+            .await
         }
         "logs" => {
             let filter: Filter = match seq.optional_next() {
@@ -301,40 +291,19 @@ async fn subscribe(
                     return Ok(());
                 }
             };
-            let mut rx = ctx.blocks.subscribe();
-            let sink = pending.accept().await?;
-            loop {
-                tokio::select! {
-                    _ = sink.closed() => break,
-                    msg = rx.recv() => match msg {
-                        Ok(b) => {
-                            for log in block_logs(&b.block, &b.receipts, &filter) {
-                                let msg = SubscriptionMessage::from(serde_json::value::to_raw_value(&log)?);
-                                if sink.send(msg).await.is_err() { return Ok(()); }
-                            }
-                        }
-                        Err(RecvError::Lagged(_)) => continue,
-                        Err(RecvError::Closed) => break,
-                    }
-                }
-            }
+            forward(pending, ctx.blocks.subscribe(), move |b| {
+                block_logs(&b.block, &b.receipts, &filter)
+                    .iter()
+                    .map(serde_json::value::to_raw_value)
+                    .collect()
+            })
+            .await
         }
         "newPendingTransactions" => {
-            let mut rx = ctx.pool.subscribe();
-            let sink = pending.accept().await?;
-            loop {
-                tokio::select! {
-                    _ = sink.closed() => break,
-                    msg = rx.recv() => match msg {
-                        Ok(h) => {
-                            let msg = SubscriptionMessage::from(serde_json::value::to_raw_value(&h)?);
-                            if sink.send(msg).await.is_err() { break; }
-                        }
-                        Err(RecvError::Lagged(_)) => continue,
-                        Err(RecvError::Closed) => break,
-                    }
-                }
-            }
+            forward(pending, ctx.pool.subscribe(), |h| {
+                Ok(vec![serde_json::value::to_raw_value(&h)?])
+            })
+            .await
         }
         other => {
             pending
@@ -344,6 +313,33 @@ async fn subscribe(
                     None::<()>,
                 ))
                 .await;
+            Ok(())
+        }
+    }
+}
+
+/// Accepts the subscription and forwards every item of `rx`, rendered by `render`, until the
+/// client goes away. Lagging subscribers skip what they missed rather than block the node.
+async fn forward<T: Clone>(
+    pending: PendingSubscriptionSink,
+    mut rx: broadcast::Receiver<T>,
+    mut render: impl FnMut(T) -> Result<Vec<Box<serde_json::value::RawValue>>, serde_json::Error>,
+) -> Result<(), SubscriptionError> {
+    let sink = pending.accept().await?;
+    loop {
+        tokio::select! {
+            _ = sink.closed() => break,
+            msg = rx.recv() => match msg {
+                Ok(item) => {
+                    for raw in render(item)? {
+                        if sink.send(SubscriptionMessage::from(raw)).await.is_err() {
+                            return Ok(());
+                        }
+                    }
+                }
+                Err(RecvError::Lagged(_)) => continue,
+                Err(RecvError::Closed) => break,
+            }
         }
     }
     Ok(())

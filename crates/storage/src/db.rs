@@ -13,7 +13,7 @@ use rayon::prelude::*;
 
 use crate::{
     StorageError, StoredAccount, codec,
-    mpt::{self, EMPTY_ROOT, NodeReader, Trie, TrieError},
+    mpt::{EMPTY_ROOT, NodeReader, Trie, TrieError},
     state::{HistoricalState, LatestState, StateChanges, storage_key},
 };
 
@@ -441,41 +441,5 @@ impl Database {
     /// Reads one storage value of the head state (convenience for tests and RPC).
     pub fn storage(&self, address: &Address, slot: &U256) -> Result<U256, StorageError> {
         crate::StateProvider::storage(&self.latest()?, address, slot)
-    }
-
-    /// Verifies the head's stored state root against its trie (used at start-up after a crash).
-    pub fn check_head_root(&self) -> Result<bool, StorageError> {
-        let latest = self.latest()?;
-        if latest.root == EMPTY_ROOT {
-            return Ok(true);
-        }
-        let nodes = TxnNodes {
-            txn: &latest.txn,
-            tables: self.tables,
-        };
-        Ok(nodes.node(&latest.root)?.is_some())
-    }
-
-    /// Proof helper at an explicit block.
-    pub fn proof_at(
-        &self,
-        number: u64,
-        address: &Address,
-        slots: &[B256],
-    ) -> Result<Option<crate::state::AccountProof>, StorageError> {
-        match self.state_at(number)? {
-            Some(state) => Ok(Some(state.proof(address, slots)?)),
-            None => Ok(None),
-        }
-    }
-
-    /// A root over the tries for use by `mpt::get` from other crates.
-    pub fn trie_value(&self, root: B256, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
-        let latest = self.latest()?;
-        let nodes = TxnNodes {
-            txn: &latest.txn,
-            tables: self.tables,
-        };
-        Ok(mpt::get(&nodes, root, key)?)
     }
 }
