@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Regenerates genesis/dev.json: the 10 standard dev accounts (anvil's mnemonic, 10,000 ETH each)
-# and the OP-Stack predeploys compiled from contracts/src/L2 with the project's solc.
+# the OP-Stack predeploys compiled from contracts/src/L2 with the project's solc, and the agent
+# registries (ERC-8004 identity front, native registry accounts).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 export PATH="$ROOT/.tools/bin:$PATH"
@@ -16,6 +17,13 @@ const alloc = {};
 for (const a of addrs) alloc[a] = { balance: '0x21e19e0c9bab2400000' }; // 10,000 ETH
 alloc['0x4200000000000000000000000000000000000015'] = { balance: '0x0', code: code('L1Block') };
 alloc['0x4200000000000000000000000000000000000016'] = { balance: '0x0', code: code('L2ToL1MessagePasser') };
+// ERC-8004 identity registry: the Solidity front over the native core (see docs/precompiles.md).
+alloc['0x8004A169FB4a3325136EB29fA0ceB6D2e539a432'] = { balance: '0x0', code: code('IdentityRegistryFront') };
+// Native registries keep their state in their own accounts; a one-byte 0xfe marker code keeps
+// those accounts non-empty (EIP-161) and makes eth_getCode show something lives there.
+for (const r of ['0x8004BAa17C55a88189AE136b182e5fdA19dE9b63', '0x8004Cc8439f36fd5F9F049D9fF86523Df6dAAB58',
+                 '0x00000000000000000000000000000000000A9E02', '0x00000000000000000000000000000000000A9E03'])
+  alloc[r] = { balance: '0x0', code: '0xfe' };
 for (const v of ['0x4200000000000000000000000000000000000019', '0x420000000000000000000000000000000000001a', '0x420000000000000000000000000000000000001b'])
   alloc[v] = { balance: '0x0' };
 const genesis = {

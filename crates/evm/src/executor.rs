@@ -1,13 +1,13 @@
 //! The sequential block executor (the reference semantics) and read-only calls.
 
+use agnt2_precompiles::AgentPrecompiles;
 use agnt2_primitives::{OpTxEnvelope, ReceiptMeta, RecoveredTx, StoredReceipt};
 use agnt2_storage::StateProvider;
 use alloy::consensus::{Eip658Value, Receipt, ReceiptWithBloom, Transaction};
 use alloy_primitives::{Address, Bytes, Log, TxKind, U256};
 use op_alloy::consensus::{OpDepositReceipt, OpReceipt, OpReceiptEnvelope};
 use op_revm::{
-    DefaultOp, OpBuilder, OpContext, OpHaltReason, OpTransaction, OpTransactionError,
-    api::builder::DefaultOpEvm,
+    DefaultOp, OpBuilder, OpContext, OpEvm, OpHaltReason, OpTransaction, OpTransactionError,
 };
 use revm::{
     Context, Database, DatabaseCommit, ExecuteEvm,
@@ -17,12 +17,17 @@ use revm::{
     },
     context_interface::result::InvalidTransaction,
 };
+use revm::{handler::instructions::EthInstructions, interpreter::interpreter::EthInterpreter};
 
 use crate::{
     config::{EvmConfig, NextBlock},
     db::{DbError, StateDb},
     txenv::tx_env,
 };
+
+/// op-revm at our rules with the agent registries among its precompiles.
+pub type AgentEvm<CTX, INSP = ()> =
+    OpEvm<CTX, INSP, EthInstructions<EthInterpreter, CTX>, AgentPrecompiles>;
 
 /// What happened to a transaction offered to the executor.
 #[derive(Debug)]
@@ -58,7 +63,7 @@ pub struct ExecutedBlock {
 /// Executes transactions one after another on top of a [`StateDb`]: the reference semantics
 /// that every parallel builder result must match.
 pub struct BlockExecutor<'db, P: StateProvider> {
-    evm: DefaultOpEvm<OpContext<&'db mut StateDb<P>>>,
+    evm: AgentEvm<OpContext<&'db mut StateDb<P>>>,
     base_fee: u64,
     gas_limit: u64,
     out: ExecutedBlock,
@@ -84,7 +89,8 @@ impl<'db, P: StateProvider> BlockExecutor<'db, P> {
             .with_db(db)
             .with_block(next.block_env())
             .with_cfg(config.cfg())
-            .build_op();
+            .build_op()
+            .with_precompiles(AgentPrecompiles::new(config.spec));
         Self {
             evm,
             base_fee: next.base_fee,
@@ -306,7 +312,8 @@ pub fn call<P: StateProvider>(
         .with_db(db)
         .with_block(next.block_env())
         .with_cfg(cfg)
-        .build_op();
+        .build_op()
+        .with_precompiles(AgentPrecompiles::new(config.spec));
     match evm.transact(tx) {
         Ok(r) => Ok(r),
         Err(EVMError::Transaction(e)) => Err(CallError::Invalid(tx_error_message(&e))),

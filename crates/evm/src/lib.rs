@@ -16,8 +16,8 @@ mod txenv;
 pub use config::{EvmConfig, NextBlock};
 pub use db::{DbError, StateDb};
 pub use executor::{
-    BlockExecutor, CallError, CallRequest, CallResult, ExecutedBlock, ExecutedTx, FatalError,
-    TxOutcome, call, tx_error_message,
+    AgentEvm, BlockExecutor, CallError, CallRequest, CallResult, ExecutedBlock, ExecutedTx,
+    FatalError, TxOutcome, call, tx_error_message,
 };
 pub use l1info::{L1Origin, l1_info_deposit};
 pub use tracer::{CallTracer, trace_call};

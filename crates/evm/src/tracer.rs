@@ -153,7 +153,8 @@ pub fn trace_call<P: StateProvider>(
             .with_db(db)
             .with_block(next.block_env())
             .with_cfg(config.cfg())
-            .build_op_with_inspector(&mut tracer);
+            .build_op_with_inspector(&mut tracer)
+            .with_precompiles(agnt2_precompiles::AgentPrecompiles::new(config.spec));
         evm.inspect_tx(tx_env(tx))
             .map_err(|e| FatalError(e.to_string()))?
             .result

@@ -168,15 +168,25 @@ fn info(json: bool, genesis: &Option<PathBuf>) -> eyre::Result<()> {
         "BaseFeeVault": agnt2_primitives::constants::BASE_FEE_VAULT,
         "L1FeeVault": agnt2_primitives::constants::L1_FEE_VAULT,
         "OperatorFeeVault": agnt2_primitives::constants::OPERATOR_FEE_VAULT,
+        "IdentityRegistry": agnt2_precompiles::IDENTITY_REGISTRY,
+    });
+    // Standard Ethereum precompiles (0x01..0x11, P256VERIFY at 0x100) are implied by Isthmus.
+    let precompiles = serde_json::json!({
+        "IdentityRegistryCore": agnt2_precompiles::IDENTITY_CORE,
+        "ReputationRegistry": agnt2_precompiles::REPUTATION_REGISTRY,
+        "ValidationRegistry": agnt2_precompiles::VALIDATION_REGISTRY,
+        "AgentCapabilities": agnt2_precompiles::CAPABILITIES,
+        "AgentSessions": agnt2_precompiles::SESSIONS,
     });
     if json {
         println!(
             "{}",
-            serde_json::json!({ "chainId": spec.chain_id, "predeploys": predeploys, "precompiles": {} })
+            serde_json::json!({ "chainId": spec.chain_id, "predeploys": predeploys, "precompiles": precompiles })
         );
     } else {
         println!("chain id: {}", spec.chain_id);
         println!("predeploys: {predeploys:#}");
+        println!("precompiles: {precompiles:#}");
     }
     Ok(())
 }

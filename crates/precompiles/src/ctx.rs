@@ -1,0 +1,274 @@
+//! The execution context a native registry call runs in: metered state access, logs, and the
+//! revert/halt outcomes.
+
+use alloy_primitives::{Address, B256, Bytes, Log, LogData, U256, keccak256};
+use alloy_sol_types::{Revert, SolError};
+
+use crate::gas;
+
+/// Access to the world state the EVM is executing against. Implemented over revm's journal, so
+/// writes join the call's checkpoint and revert with it.
+pub trait StateAccess {
+    /// Reads a storage slot.
+    fn sload(&mut self, address: Address, slot: U256) -> Result<U256, String>;
+    /// Writes a storage slot; returns the value it held before this write.
+    fn sstore(&mut self, address: Address, slot: U256, value: U256) -> Result<U256, String>;
+    /// Appends a log to the transaction.
+    fn log(&mut self, log: Log);
+    /// Moves `amount` wei between accounts; `Ok(false)` when `from` has too little.
+    fn transfer(&mut self, from: Address, to: Address, amount: U256) -> Result<bool, String>;
+}
+
+/// Block facts a registry call may depend on.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct BlockFacts {
+    /// `block.timestamp`.
+    pub timestamp: u64,
+    /// `block.chainid`.
+    pub chain_id: u64,
+}
+
+/// Why a call did not succeed.
+#[derive(Debug)]
+pub enum Halt {
+    /// Revert with ABI-encoded data (an `Error(string)` or a custom error); state is rolled back.
+    Revert(Bytes),
+    /// The call ran out of gas; state is rolled back and all gas is consumed.
+    OutOfGas,
+    /// A node failure (state unreadable): the block must be abandoned.
+    Fatal(String),
+}
+
+/// Builds a revert with the standard `Error(string)` payload, as Solidity's `require` does.
+pub fn revert(msg: impl Into<String>) -> Halt {
+    Halt::Revert(Revert::from(msg.into()).abi_encode().into())
+}
+
+/// Result of a registry call: the ABI-encoded return data.
+pub type CallResult = Result<Vec<u8>, Halt>;
+
+/// One native call: who called, with what, and the metered state it may touch.
+pub struct Ctx<'a> {
+    state: &'a mut dyn StateAccess,
+    /// `msg.sender` as the registry sees it.
+    pub caller: Address,
+    /// `msg.value`.
+    pub value: U256,
+    /// Whether the call came through STATICCALL (no writes allowed).
+    pub is_static: bool,
+    /// Block facts.
+    pub block: BlockFacts,
+    gas_limit: u64,
+    gas_used: u64,
+}
+
+impl std::fmt::Debug for Ctx<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Ctx")
+            .field("caller", &self.caller)
+            .field("gas_used", &self.gas_used)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'a> Ctx<'a> {
+    /// A context with `gas_limit` to spend.
+    pub fn new(
+        state: &'a mut dyn StateAccess,
+        caller: Address,
+        value: U256,
+        is_static: bool,
+        block: BlockFacts,
+        gas_limit: u64,
+    ) -> Self {
+        Self {
+            state,
+            caller,
+            value,
+            is_static,
+            block,
+            gas_limit,
+            gas_used: 0,
+        }
+    }
+
+    /// Gas spent so far.
+    pub fn gas_used(&self) -> u64 {
+        self.gas_used
+    }
+
+    /// Charges `amount` gas.
+    pub fn charge(&mut self, amount: u64) -> Result<(), Halt> {
+        self.gas_used = self.gas_used.saturating_add(amount);
+        if self.gas_used > self.gas_limit {
+            return Err(Halt::OutOfGas);
+        }
+        Ok(())
+    }
+
+    /// Reverts unless the call carries no value.
+    pub fn non_payable(&self) -> Result<(), Halt> {
+        if self.value.is_zero() {
+            Ok(())
+        } else {
+            Err(revert("function is not payable"))
+        }
+    }
+
+    /// Reverts when the call is static; every state-changing entry point calls this first.
+    pub fn mutating(&self) -> Result<(), Halt> {
+        if self.is_static {
+            return Err(revert("state change in a static call"));
+        }
+        self.non_payable()
+    }
+
+    /// Reads one slot.
+    pub fn read(&mut self, address: Address, slot: U256) -> Result<U256, Halt> {
+        self.charge(gas::SLOAD)?;
+        self.state.sload(address, slot).map_err(Halt::Fatal)
+    }
+
+    /// Writes one slot, priced by whether it creates state.
+    pub fn write(&mut self, address: Address, slot: U256, value: U256) -> Result<(), Halt> {
+        if self.is_static {
+            return Err(revert("state change in a static call"));
+        }
+        // Charge the cheaper price first so a write never runs unpaid.
+        self.charge(gas::SSTORE)?;
+        let before = self
+            .state
+            .sstore(address, slot, value)
+            .map_err(Halt::Fatal)?;
+        if before.is_zero() && !value.is_zero() {
+            self.charge(gas::SSTORE_NEW_SLOT - gas::SSTORE)?;
+        }
+        Ok(())
+    }
+
+    /// Reads a slot as an address (low 20 bytes).
+    pub fn read_address(&mut self, address: Address, slot: U256) -> Result<Address, Halt> {
+        Ok(word_address(self.read(address, slot)?))
+    }
+
+    /// Reads a dynamic byte string written by [`Ctx::write_bytes`].
+    pub fn read_bytes(&mut self, address: Address, slot: U256) -> Result<Vec<u8>, Halt> {
+        let head = self.read(address, slot)?.to_be_bytes::<32>();
+        if head[31] != LONG_MARKER {
+            let len = (head[31] as usize).min(31);
+            return Ok(head[..len].to_vec());
+        }
+        let len = u64::from_be_bytes(head[23..31].try_into().unwrap_or_default()) as usize;
+        if len > crate::MAX_BYTES {
+            return Err(Halt::Fatal(format!("corrupt byte string at {slot}")));
+        }
+        let base = long_base(slot);
+        let mut out = Vec::with_capacity(len);
+        for i in 0..len.div_ceil(32) {
+            let word = self
+                .read(address, base + U256::from(i))?
+                .to_be_bytes::<32>();
+            let take = (len - out.len()).min(32);
+            out.extend_from_slice(&word[..take]);
+        }
+        self.charge(gas::copy(len))?;
+        Ok(out)
+    }
+
+    /// Writes a dynamic byte string: up to 31 bytes fit in the head slot; longer ones keep their
+    /// length in the head and the data in consecutive slots from `keccak256(head slot)`, the way
+    /// Solidity stores `bytes`. Slots a shorter new value no longer uses are cleared.
+    pub fn write_bytes(&mut self, address: Address, slot: U256, data: &[u8]) -> Result<(), Halt> {
+        if data.len() > crate::MAX_BYTES {
+            return Err(revert(format!(
+                "string too long: {} bytes, at most {}",
+                data.len(),
+                crate::MAX_BYTES
+            )));
+        }
+        let old = self.read(address, slot)?.to_be_bytes::<32>();
+        let old_words = if old[31] == LONG_MARKER {
+            (u64::from_be_bytes(old[23..31].try_into().unwrap_or_default()) as usize)
+                .min(crate::MAX_BYTES)
+                .div_ceil(32)
+        } else {
+            0
+        };
+        let base = long_base(slot);
+        let new_words = if data.len() <= 31 {
+            let mut head = [0u8; 32];
+            head[..data.len()].copy_from_slice(data);
+            head[31] = data.len() as u8;
+            self.write(address, slot, U256::from_be_bytes(head))?;
+            0
+        } else {
+            let mut head = [0u8; 32];
+            head[23..31].copy_from_slice(&(data.len() as u64).to_be_bytes());
+            head[31] = LONG_MARKER;
+            self.write(address, slot, U256::from_be_bytes(head))?;
+            for (i, chunk) in data.chunks(32).enumerate() {
+                let mut word = [0u8; 32];
+                word[..chunk.len()].copy_from_slice(chunk);
+                self.write(address, base + U256::from(i), U256::from_be_bytes(word))?;
+            }
+            data.len().div_ceil(32)
+        };
+        for i in new_words..old_words {
+            self.write(address, base + U256::from(i), U256::ZERO)?;
+        }
+        self.charge(gas::copy(data.len()))
+    }
+
+    /// Emits a log from `address`, priced as the EVM prices LOGn.
+    pub fn emit(&mut self, address: Address, topics: Vec<B256>, data: Bytes) -> Result<(), Halt> {
+        self.charge(gas::log(topics.len(), data.len()))?;
+        let log = Log {
+            address,
+            data: LogData::new_unchecked(topics, data),
+        };
+        self.state.log(log);
+        Ok(())
+    }
+
+    /// Emits a `sol!` event from `address`.
+    pub fn emit_event<E: alloy_sol_types::SolEvent>(
+        &mut self,
+        address: Address,
+        event: &E,
+    ) -> Result<(), Halt> {
+        let data = event.encode_log_data();
+        self.charge(gas::log(data.topics().len(), data.data.len()))?;
+        self.state.log(Log { address, data });
+        Ok(())
+    }
+
+    /// Moves escrowed wei out of a registry account.
+    pub fn pay(&mut self, from: Address, to: Address, amount: U256) -> Result<(), Halt> {
+        if amount.is_zero() {
+            return Ok(());
+        }
+        self.charge(gas::TRANSFER)?;
+        match self.state.transfer(from, to, amount) {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(Halt::Fatal(format!("escrow of {from} short of {amount}"))),
+            Err(e) => Err(Halt::Fatal(e)),
+        }
+    }
+}
+
+/// Marks a long byte string's head slot.
+const LONG_MARKER: u8 = 0xff;
+
+fn long_base(slot: U256) -> U256 {
+    U256::from_be_bytes(keccak256(slot.to_be_bytes::<32>()).0)
+}
+
+/// The address in a word's low 20 bytes.
+pub fn word_address(word: U256) -> Address {
+    Address::from_word(B256::from(word))
+}
+
+/// An address as a word.
+pub fn address_word(address: Address) -> U256 {
+    U256::from_be_bytes(address.into_word().0)
+}
