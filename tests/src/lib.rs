@@ -15,7 +15,7 @@ use alloy::{
     eips::eip2718::Encodable2718,
     signers::{SignerSync, local::PrivateKeySigner},
 };
-use alloy_primitives::{Address, Bytes, TxKind, U256};
+use alloy_primitives::{Address, B256, Bytes, TxKind, U256, keccak256};
 use op_alloy::consensus::OpTxEnvelope;
 use serde_json::{Value, json};
 
@@ -295,4 +295,59 @@ pub fn run(cmd: &mut Command) -> String {
         String::from_utf8_lossy(&out.stdout)
     );
     String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// Fetches `eth_getProof` for one storage slot of `address` at `block` (a JSON block), checks
+/// the account proof against the block's state root and the slot proof against the account's
+/// storage root with alloy-trie, and returns the proven value.
+pub fn verify_storage_proof(node: &Node, address: Address, slot: B256, block: &Value) -> U256 {
+    let proof = node.rpc(
+        "eth_getProof",
+        json!([address, [slot], block["number"].clone()]),
+    );
+    let root: B256 = block["stateRoot"]
+        .as_str()
+        .expect("stateRoot")
+        .parse()
+        .expect("b256");
+    let account_nodes: Vec<Bytes> =
+        serde_json::from_value(proof["accountProof"].clone()).expect("account proof");
+    let account = alloy::consensus::TrieAccount {
+        nonce: hex_u64(&proof["nonce"]),
+        balance: proof["balance"]
+            .as_str()
+            .expect("balance")
+            .parse()
+            .expect("balance"),
+        storage_root: proof["storageHash"]
+            .as_str()
+            .expect("sh")
+            .parse()
+            .expect("sh"),
+        code_hash: proof["codeHash"].as_str().expect("ch").parse().expect("ch"),
+    };
+    alloy_trie::proof::verify_proof(
+        root,
+        alloy_trie::Nibbles::unpack(keccak256(address)),
+        Some(alloy_rlp::encode(account)),
+        &account_nodes,
+    )
+    .expect("account proof verifies against the state root");
+    let entry = &proof["storageProof"][0];
+    let value: U256 = entry["value"]
+        .as_str()
+        .expect("value")
+        .parse()
+        .expect("u256");
+    let slot_nodes: Vec<Bytes> =
+        serde_json::from_value(entry["proof"].clone()).expect("slot proof");
+    let expected = (!value.is_zero()).then(|| alloy_rlp::encode(value));
+    alloy_trie::proof::verify_proof(
+        account.storage_root,
+        alloy_trie::Nibbles::unpack(keccak256(slot)),
+        expected,
+        &slot_nodes,
+    )
+    .expect("storage proof verifies against the storage root");
+    value
 }

@@ -3,7 +3,7 @@
 
 use std::{process::Command, time::Duration};
 
-use agnt2_e2e::{DEV_KEYS, Node, repo_root, run, tool};
+use agnt2_e2e::{DEV_KEYS, Node, repo_root, run, tool, verify_storage_proof};
 use alloy::rpc::types::Filter;
 use alloy_primitives::{Address, B256, keccak256};
 use alloy_provider::{Provider, ProviderBuilder, WsConnect};
@@ -190,54 +190,6 @@ fn call_tracer_and_proofs() {
 
     // eth_getProof: the emitter's `count` slot, proven against the block's state root.
     let block = node.rpc("eth_getBlockByNumber", serde_json::json!(["latest", false]));
-    let proof = node.rpc(
-        "eth_getProof",
-        serde_json::json!([emitter, ["0x0"], block["number"]]),
-    );
-    let root: B256 = block["stateRoot"]
-        .as_str()
-        .expect("root")
-        .parse()
-        .expect("b256");
-    let nodes: Vec<alloy_primitives::Bytes> =
-        serde_json::from_value(proof["accountProof"].clone()).expect("account proof");
-    let account = alloy::consensus::TrieAccount {
-        nonce: u64::from_str_radix(
-            proof["nonce"]
-                .as_str()
-                .expect("nonce")
-                .trim_start_matches("0x"),
-            16,
-        )
-        .expect("n"),
-        balance: proof["balance"]
-            .as_str()
-            .expect("balance")
-            .parse()
-            .expect("balance"),
-        storage_root: proof["storageHash"]
-            .as_str()
-            .expect("sh")
-            .parse()
-            .expect("sh"),
-        code_hash: proof["codeHash"].as_str().expect("ch").parse().expect("ch"),
-    };
-    alloy_trie::proof::verify_proof(
-        root,
-        alloy_trie::Nibbles::unpack(keccak256(emitter)),
-        Some(alloy_rlp::encode(account)),
-        &nodes,
-    )
-    .expect("account proof verifies against the state root");
-    let slot = &proof["storageProof"][0];
-    assert_eq!(slot["value"], "0x1");
-    let slot_nodes: Vec<alloy_primitives::Bytes> =
-        serde_json::from_value(slot["proof"].clone()).expect("slot proof");
-    alloy_trie::proof::verify_proof(
-        account.storage_root,
-        alloy_trie::Nibbles::unpack(keccak256(B256::ZERO)),
-        Some(alloy_rlp::encode(alloy_primitives::U256::from(1))),
-        &slot_nodes,
-    )
-    .expect("storage proof verifies against the storage root");
+    let value = verify_storage_proof(&node, emitter, B256::ZERO, &block);
+    assert_eq!(value, alloy_primitives::U256::from(1));
 }
