@@ -291,6 +291,18 @@ fn erc8004_identity_and_reputation_via_cast() {
     let word = verify_storage_proof(&node, id, slot, &block);
     assert_eq!(Address::from_word(B256::from(word)), owner);
 
+    // The agent_ namespace reads the same protocol objects from state.
+    let agent = node.rpc("agent_getAgent", json!(["0x0"]));
+    assert_eq!(agent["owner"], json!(owner), "{agent}");
+    assert_eq!(agent["agentURI"], "ipfs://agent-v2");
+    assert_eq!(agent["agentWallet"], json!(owner));
+    assert_eq!(agent["metadataKeys"], json!(["model"]));
+    assert_eq!(agent["reputation"]["count"], 1);
+    assert_eq!(agent["reputation"]["summaryValue"], "9000");
+    assert_eq!(agent["reputation"]["summaryValueDecimals"], 2);
+    let missing = node.rpc_raw("agent_getAgent", json!(["0x7"]));
+    assert!(missing["error"]["message"].as_str().unwrap_or_default().contains("does not exist"), "{missing}");
+
     // eth_getLogs returns the same events by topic, as an indexer would query them.
     let registered = node.rpc(
         "eth_getLogs",

@@ -5,6 +5,7 @@
 //! must not build blocks or write storage: it reads through `agnt2-storage`, submits to the
 //! pool, and listens to the node's block notifications.
 
+mod agent;
 mod convert;
 mod errors;
 mod eth;
@@ -94,5 +95,6 @@ pub fn rpc_module(ctx: Arc<RpcContext>) -> jsonrpsee::RpcModule<RpcContext> {
     eth::register(&mut module);
     filters::register(&mut module);
     trace::register(&mut module);
+    agent::register(&mut module);
     module
 }
