@@ -301,7 +301,13 @@ fn erc8004_identity_and_reputation_via_cast() {
     assert_eq!(agent["reputation"]["summaryValue"], "9000");
     assert_eq!(agent["reputation"]["summaryValueDecimals"], 2);
     let missing = node.rpc_raw("agent_getAgent", json!(["0x7"]));
-    assert!(missing["error"]["message"].as_str().unwrap_or_default().contains("does not exist"), "{missing}");
+    assert!(
+        missing["error"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("does not exist"),
+        "{missing}"
+    );
 
     // eth_getLogs returns the same events by topic, as an indexer would query them.
     let registered = node.rpc(

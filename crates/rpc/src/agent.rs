@@ -44,7 +44,14 @@ fn with_state<T>(
         timestamp: 0,
         chain_id: c.spec.chain_id,
     };
-    let mut ctx = Ctx::new(&mut access, Address::ZERO, U256::ZERO, true, facts, u64::MAX);
+    let mut ctx = Ctx::new(
+        &mut access,
+        Address::ZERO,
+        U256::ZERO,
+        true,
+        facts,
+        u64::MAX,
+    );
     f(&mut ctx).map_err(|h| match h {
         Halt::Fatal(e) => internal(e),
         other => internal(format!("{other:?}")),
