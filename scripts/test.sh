@@ -9,7 +9,8 @@ if [ -z "${CARGO_TARGET_DIR:-}" ]; then export CARGO_TARGET_DIR="$HOME/.cache/ag
 export PATH="$ROOT/.tools/bin:$PATH"
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -- -D warnings
-# The e2e tests start the node binary; build it first so its build time is not a test timeout.
-cargo build -p agnt2-node
+# The e2e tests start the node binary; build it (with every test target, so features unify and
+# nothing is compiled twice) first, so its build time is not a test timeout.
+cargo build --workspace --all-targets
 export AGNT2_BIN="$CARGO_TARGET_DIR/debug/agnt2"
 cargo test --workspace --all-targets -- --test-threads 2
