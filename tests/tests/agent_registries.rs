@@ -287,7 +287,7 @@ fn erc8004_identity_and_reputation_via_cast() {
 
     // The owner slot is in the world state and proven against the block's state root.
     let block = node.rpc("eth_getBlockByNumber", json!(["latest", false]));
-    let slot = B256::from(layout::identity::owner(U256::ZERO));
+    let slot = B256::from(layout::identity::owner(U256::ZERO).slot());
     let word = verify_storage_proof(&node, id, slot, &block);
     assert_eq!(Address::from_word(B256::from(word)), owner);
 

@@ -124,13 +124,20 @@ impl<'a> Ctx<'a> {
     }
 
     /// Reads one slot.
-    pub fn read(&mut self, address: Address, slot: U256) -> Result<U256, Halt> {
+    pub fn read(&mut self, address: Address, slot: impl Into<U256>) -> Result<U256, Halt> {
+        let slot = slot.into();
         self.charge(gas::SLOAD)?;
         self.state.sload(address, slot).map_err(Halt::Fatal)
     }
 
     /// Writes one slot, priced by whether it creates state.
-    pub fn write(&mut self, address: Address, slot: U256, value: U256) -> Result<(), Halt> {
+    pub fn write(
+        &mut self,
+        address: Address,
+        slot: impl Into<U256>,
+        value: U256,
+    ) -> Result<(), Halt> {
+        let slot = slot.into();
         if self.is_static {
             return Err(revert("state change in a static call"));
         }
@@ -147,12 +154,17 @@ impl<'a> Ctx<'a> {
     }
 
     /// Reads a slot as an address (low 20 bytes).
-    pub fn read_address(&mut self, address: Address, slot: U256) -> Result<Address, Halt> {
+    pub fn read_address(
+        &mut self,
+        address: Address,
+        slot: impl Into<U256>,
+    ) -> Result<Address, Halt> {
         Ok(word_address(self.read(address, slot)?))
     }
 
     /// Reads a dynamic byte string written by [`Ctx::write_bytes`].
-    pub fn read_bytes(&mut self, address: Address, slot: U256) -> Result<Vec<u8>, Halt> {
+    pub fn read_bytes(&mut self, address: Address, slot: impl Into<U256>) -> Result<Vec<u8>, Halt> {
+        let slot = slot.into();
         let head = self.read(address, slot)?.to_be_bytes::<32>();
         if head[31] != LONG_MARKER {
             let len = (head[31] as usize).min(31);
@@ -178,7 +190,13 @@ impl<'a> Ctx<'a> {
     /// Writes a dynamic byte string: up to 31 bytes fit in the head slot; longer ones keep their
     /// length in the head and the data in consecutive slots from `keccak256(head slot)`, the way
     /// Solidity stores `bytes`. Slots a shorter new value no longer uses are cleared.
-    pub fn write_bytes(&mut self, address: Address, slot: U256, data: &[u8]) -> Result<(), Halt> {
+    pub fn write_bytes(
+        &mut self,
+        address: Address,
+        slot: impl Into<U256>,
+        data: &[u8],
+    ) -> Result<(), Halt> {
+        let slot = slot.into();
         if data.len() > crate::MAX_BYTES {
             return Err(revert(format!(
                 "string too long: {} bytes, at most {}",

@@ -7,14 +7,94 @@ use alloy_primitives::{Address, B256, U256, keccak256};
 /// A storage domain: the first byte hashed into every slot of one kind.
 pub type Domain = u8;
 
-/// The slot of `domain` keyed by `parts`.
-pub fn slot(domain: Domain, parts: &[U256]) -> U256 {
+/// A slot named by its derivation: the form access keys compare, hashed only when state is
+/// touched.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct SlotKey {
+    /// The domain byte.
+    pub domain: Domain,
+    /// The key words.
+    pub parts: Vec<U256>,
+}
+
+impl SlotKey {
+    /// The storage slot.
+    pub fn slot(&self) -> U256 {
+        hash_slot(self.domain, &self.parts)
+    }
+}
+
+impl From<SlotKey> for U256 {
+    fn from(k: SlotKey) -> Self {
+        k.slot()
+    }
+}
+
+impl From<&SlotKey> for U256 {
+    fn from(k: &SlotKey) -> Self {
+        k.slot()
+    }
+}
+
+/// The slot key of `domain` keyed by `parts`.
+pub fn slot(domain: Domain, parts: &[U256]) -> SlotKey {
+    SlotKey {
+        domain,
+        parts: parts.to_vec(),
+    }
+}
+
+/// `keccak256(domain ‖ parts)`.
+pub fn hash_slot(domain: Domain, parts: &[U256]) -> U256 {
     let mut buf = Vec::with_capacity(1 + 32 * parts.len());
     buf.push(domain);
     for p in parts {
         buf.extend_from_slice(&p.to_be_bytes::<32>());
     }
-    U256::from_be_bytes(keccak256(&buf).0)
+    let slot = U256::from_be_bytes(keccak256(&buf).0);
+    preimages::record(slot, domain, parts);
+    slot
+}
+
+/// Whether `slot` is one of the data slots of the long byte string whose head is `head`.
+pub fn is_data_slot(head: U256, slot: U256) -> bool {
+    let base = U256::from_be_bytes(keccak256(head.to_be_bytes::<32>()).0);
+    slot.checked_sub(base)
+        .is_some_and(|i| i < U256::from(crate::MAX_BYTES.div_ceil(32)))
+}
+
+/// Records, when a test turns it on for its thread, how slots were derived, so the test can map
+/// a touched slot back to its domain and keys. Off (one thread-local flag check) otherwise.
+pub mod preimages {
+    use std::{
+        cell::{Cell, RefCell},
+        collections::HashMap,
+    };
+
+    use super::{Domain, U256};
+
+    thread_local! {
+        static ON: Cell<bool> = const { Cell::new(false) };
+        static SEEN: RefCell<HashMap<U256, (Domain, Vec<U256>)>> = RefCell::new(HashMap::new());
+    }
+
+    /// Starts recording on this thread.
+    pub fn enable() {
+        ON.with(|on| on.set(true));
+    }
+
+    pub(super) fn record(slot: U256, domain: Domain, parts: &[U256]) {
+        if ON.with(Cell::get) {
+            SEEN.with(|m| {
+                m.borrow_mut().insert(slot, (domain, parts.to_vec()));
+            });
+        }
+    }
+
+    /// The derivation of `slot`, if this thread computed it.
+    pub fn lookup(slot: U256) -> Option<(Domain, Vec<U256>)> {
+        SEEN.with(|m| m.borrow().get(&slot).cloned())
+    }
 }
 
 /// An address as a key word.
@@ -55,47 +135,47 @@ pub mod identity {
     pub const META_KEY_POS: Domain = 0x0b;
 
     /// Slot of the id counter.
-    pub fn last_id() -> U256 {
+    pub fn last_id() -> SlotKey {
         slot(LAST_ID, &[])
     }
     /// Owner slot of `agent`.
-    pub fn owner(agent: U256) -> U256 {
+    pub fn owner(agent: U256) -> SlotKey {
         slot(OWNER, &[agent])
     }
     /// Wallet slot of `agent`.
-    pub fn wallet(agent: U256) -> U256 {
+    pub fn wallet(agent: U256) -> SlotKey {
         slot(WALLET, &[agent])
     }
     /// Approval slot of `agent`.
-    pub fn approved(agent: U256) -> U256 {
+    pub fn approved(agent: U256) -> SlotKey {
         slot(APPROVED, &[agent])
     }
     /// URI head slot of `agent`.
-    pub fn uri(agent: U256) -> U256 {
+    pub fn uri(agent: U256) -> SlotKey {
         slot(URI, &[agent])
     }
     /// Balance slot of `owner`.
-    pub fn balance(owner: Address) -> U256 {
+    pub fn balance(owner: Address) -> SlotKey {
         slot(BALANCE, &[a(owner)])
     }
     /// Operator slot of (`owner`, `operator`).
-    pub fn operator(owner: Address, operator: Address) -> U256 {
+    pub fn operator(owner: Address, operator: Address) -> SlotKey {
         slot(OPERATOR, &[a(owner), a(operator)])
     }
     /// Metadata value head slot.
-    pub fn meta(agent: U256, key_hash: B256) -> U256 {
+    pub fn meta(agent: U256, key_hash: B256) -> SlotKey {
         slot(META, &[agent, h(key_hash)])
     }
     /// Metadata key count slot.
-    pub fn meta_keys(agent: U256) -> U256 {
+    pub fn meta_keys(agent: U256) -> SlotKey {
         slot(META_KEYS, &[agent])
     }
     /// Head slot of the `i`-th metadata key.
-    pub fn meta_key(agent: U256, i: u64) -> U256 {
+    pub fn meta_key(agent: U256, i: u64) -> SlotKey {
         slot(META_KEY, &[agent, U256::from(i)])
     }
     /// Key-position slot.
-    pub fn meta_key_pos(agent: U256, key_hash: B256) -> U256 {
+    pub fn meta_key_pos(agent: U256, key_hash: B256) -> SlotKey {
         slot(META_KEY_POS, &[agent, h(key_hash)])
     }
 }
@@ -122,38 +202,38 @@ pub mod reputation {
     pub const RESPONDER: Domain = 0x27;
 
     /// Feedback slot.
-    pub fn feedback(agent: U256, client: Address, index: u64) -> U256 {
+    pub fn feedback(agent: U256, client: Address, index: u64) -> SlotKey {
         slot(FEEDBACK, &[agent, a(client), U256::from(index)])
     }
     /// Tags head slot.
-    pub fn tags(agent: U256, client: Address, index: u64) -> U256 {
+    pub fn tags(agent: U256, client: Address, index: u64) -> SlotKey {
         slot(TAGS, &[agent, a(client), U256::from(index)])
     }
     /// Last-index slot.
-    pub fn last_index(agent: U256, client: Address) -> U256 {
+    pub fn last_index(agent: U256, client: Address) -> SlotKey {
         slot(LAST_INDEX, &[agent, a(client)])
     }
     /// Client-count slot.
-    pub fn clients(agent: U256) -> U256 {
+    pub fn clients(agent: U256) -> SlotKey {
         slot(CLIENTS, &[agent])
     }
     /// The `i`-th client slot.
-    pub fn client(agent: U256, i: u64) -> U256 {
+    pub fn client(agent: U256, i: u64) -> SlotKey {
         slot(CLIENT, &[agent, U256::from(i)])
     }
     /// Response-count slot.
-    pub fn response_count(agent: U256, client: Address, index: u64, responder: Address) -> U256 {
+    pub fn response_count(agent: U256, client: Address, index: u64, responder: Address) -> SlotKey {
         slot(
             RESPONSE_COUNT,
             &[agent, a(client), U256::from(index), a(responder)],
         )
     }
     /// Responder-count slot.
-    pub fn responders(agent: U256, client: Address, index: u64) -> U256 {
+    pub fn responders(agent: U256, client: Address, index: u64) -> SlotKey {
         slot(RESPONDERS, &[agent, a(client), U256::from(index)])
     }
     /// The `i`-th responder slot.
-    pub fn responder(agent: U256, client: Address, index: u64, i: u64) -> U256 {
+    pub fn responder(agent: U256, client: Address, index: u64, i: u64) -> SlotKey {
         slot(
             RESPONDER,
             &[agent, a(client), U256::from(index), U256::from(i)],
@@ -183,35 +263,35 @@ pub mod validation {
     pub const VALIDATOR_REQUEST: Domain = 0x47;
 
     /// Status slot.
-    pub fn status(request: B256) -> U256 {
+    pub fn status(request: B256) -> SlotKey {
         slot(STATUS, &[h(request)])
     }
     /// Agent slot.
-    pub fn agent(request: B256) -> U256 {
+    pub fn agent(request: B256) -> SlotKey {
         slot(AGENT, &[h(request)])
     }
     /// Response-hash slot.
-    pub fn response_hash(request: B256) -> U256 {
+    pub fn response_hash(request: B256) -> SlotKey {
         slot(RESPONSE_HASH, &[h(request)])
     }
     /// Tag head slot.
-    pub fn tag(request: B256) -> U256 {
+    pub fn tag(request: B256) -> SlotKey {
         slot(TAG, &[h(request)])
     }
     /// Agent request-count slot.
-    pub fn agent_requests(agent: U256) -> U256 {
+    pub fn agent_requests(agent: U256) -> SlotKey {
         slot(AGENT_REQUESTS, &[agent])
     }
     /// The `i`-th request of an agent.
-    pub fn agent_request(agent: U256, i: u64) -> U256 {
+    pub fn agent_request(agent: U256, i: u64) -> SlotKey {
         slot(AGENT_REQUEST, &[agent, U256::from(i)])
     }
     /// Validator request-count slot.
-    pub fn validator_requests(validator: Address) -> U256 {
+    pub fn validator_requests(validator: Address) -> SlotKey {
         slot(VALIDATOR_REQUESTS, &[a(validator)])
     }
     /// The `i`-th request of a validator.
-    pub fn validator_request(validator: Address, i: u64) -> U256 {
+    pub fn validator_request(validator: Address, i: u64) -> SlotKey {
         slot(VALIDATOR_REQUEST, &[a(validator), U256::from(i)])
     }
 }
@@ -228,15 +308,15 @@ pub mod capabilities {
     pub const SPENT: Domain = 0x62;
 
     /// Grant slot.
-    pub fn grant(id: B256) -> U256 {
+    pub fn grant(id: B256) -> SlotKey {
         slot(GRANT, &[h(id)])
     }
     /// Limit slot.
-    pub fn limit(id: B256) -> U256 {
+    pub fn limit(id: B256) -> SlotKey {
         slot(LIMIT, &[h(id)])
     }
     /// Spent slot.
-    pub fn spent(id: B256) -> U256 {
+    pub fn spent(id: B256) -> SlotKey {
         slot(SPENT, &[h(id)])
     }
 }
@@ -261,11 +341,11 @@ pub mod sessions {
     pub const COUNTERS: Domain = 0x86;
 
     /// Counter slot.
-    pub fn last_id() -> U256 {
+    pub fn last_id() -> SlotKey {
         slot(LAST_ID, &[])
     }
     /// A per-session slot of `domain`.
-    pub fn field(domain: Domain, id: U256) -> U256 {
+    pub fn field(domain: Domain, id: U256) -> SlotKey {
         slot(domain, &[id])
     }
 }

@@ -7,6 +7,7 @@
 //! with no special case. It must not open databases, build blocks or speak RPC.
 
 pub mod abi;
+mod access;
 mod capabilities;
 mod ctx;
 pub mod gas;
@@ -17,6 +18,7 @@ mod reputation;
 mod sessions;
 mod validation;
 
+pub use access::{AccessKey, AccessSet, Preimage, declared_access};
 pub use capabilities::capability_id;
 pub use ctx::{BlockFacts, CallResult, Ctx, Halt, StateAccess, revert};
 pub use identity::{AGENT_WALLET_KEY, wallet_digest};

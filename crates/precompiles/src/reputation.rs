@@ -226,7 +226,7 @@ pub fn call(ctx: &mut Ctx<'_>, input: &[u8]) -> Result<Vec<u8>, Halt> {
                 return Err(revert("index out of bounds"));
             }
             let slot = l::feedback(c.agentId, sender, c.feedbackIndex);
-            let (value, decimals, revoked) = unpack(ctx.read(REG, slot)?);
+            let (value, decimals, revoked) = unpack(ctx.read(REG, &slot)?);
             if revoked {
                 return Err(revert("Already revoked"));
             }
@@ -257,7 +257,7 @@ pub fn call(ctx: &mut Ctx<'_>, input: &[u8]) -> Result<Vec<u8>, Halt> {
             }
             let (agent, client, index) = (c.agentId, c.clientAddress, c.feedbackIndex);
             let count_slot = l::response_count(agent, client, index, sender);
-            let count = ctx.read(REG, count_slot)?;
+            let count = ctx.read(REG, &count_slot)?;
             if count.is_zero() {
                 let n: u64 = ctx
                     .read(REG, l::responders(agent, client, index))?

@@ -10,7 +10,7 @@ use crate::{
     ctx::address_word,
     ctx::word_address,
     identity,
-    layout::{identity as id_layout, validation as l},
+    layout::{SlotKey, identity as id_layout, validation as l},
     revert,
 };
 
@@ -50,10 +50,10 @@ impl Status {
 
 fn read_list(
     ctx: &mut Ctx<'_>,
-    len_slot: U256,
-    item: impl Fn(u64) -> U256,
+    len_slot: SlotKey,
+    item: impl Fn(u64) -> SlotKey,
 ) -> Result<Vec<B256>, Halt> {
-    let n: u64 = ctx.read(REG, len_slot)?.saturating_to();
+    let n: u64 = ctx.read(REG, &len_slot)?.saturating_to();
     (0..n.min(MAX_SCAN))
         .map(|i| ctx.read(REG, item(i)).map(B256::from))
         .collect()
@@ -61,11 +61,11 @@ fn read_list(
 
 fn push(
     ctx: &mut Ctx<'_>,
-    len_slot: U256,
-    item: impl Fn(u64) -> U256,
+    len_slot: SlotKey,
+    item: impl Fn(u64) -> SlotKey,
     value: B256,
 ) -> Result<(), Halt> {
-    let n: u64 = ctx.read(REG, len_slot)?.saturating_to();
+    let n: u64 = ctx.read(REG, &len_slot)?.saturating_to();
     ctx.write(REG, item(n), U256::from_be_bytes(value.0))?;
     ctx.write(REG, len_slot, U256::from(n + 1))
 }
