@@ -191,15 +191,20 @@ pub fn hex_u64(v: &Value) -> u64 {
     u64::from_str_radix(s.trim_start_matches("0x"), 16).unwrap_or_else(|e| panic!("{s}: {e}"))
 }
 
-/// POSTs `body` as JSON; returns the HTTP status and body.
+/// POSTs `body` as JSON; returns the HTTP status and body, or `(0, "")` when nothing is
+/// listening (a killed node).
 pub fn http_post(addr: SocketAddr, body: &str) -> (u16, String) {
-    let mut s = TcpStream::connect(addr).expect("connect");
+    let Ok(mut s) = TcpStream::connect(addr) else {
+        return (0, String::new());
+    };
     s.set_read_timeout(Some(Duration::from_secs(60))).ok();
     let req = format!(
         "POST / HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
         body.len()
     );
-    s.write_all(req.as_bytes()).expect("write head");
+    if s.write_all(req.as_bytes()).is_err() {
+        return (0, String::new());
+    }
     // The server may answer (e.g. 413) before reading an oversized body: ignore write errors.
     let _ = s.write_all(body.as_bytes());
     let mut resp = Vec::new();

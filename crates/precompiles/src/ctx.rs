@@ -9,10 +9,13 @@ use crate::gas;
 /// Access to the world state the EVM is executing against. Implemented over revm's journal, so
 /// writes join the call's checkpoint and revert with it.
 pub trait StateAccess {
-    /// Reads a storage slot.
-    fn sload(&mut self, address: Address, slot: U256) -> Result<U256, String>;
-    /// Writes a storage slot; returns the value it held before this write.
-    fn sstore(&mut self, address: Address, slot: U256, value: U256) -> Result<U256, String>;
+    /// Reads a storage slot; returns the value and whether the slot was cold in this
+    /// transaction.
+    fn sload(&mut self, address: Address, slot: U256) -> Result<(U256, bool), String>;
+    /// Writes a storage slot; returns the value it held before this write and whether the slot
+    /// was cold in this transaction.
+    fn sstore(&mut self, address: Address, slot: U256, value: U256)
+    -> Result<(U256, bool), String>;
     /// Appends a log to the transaction.
     fn log(&mut self, log: Log);
     /// Moves `amount` wei between accounts; `Ok(false)` when `from` has too little.
@@ -127,7 +130,11 @@ impl<'a> Ctx<'a> {
     pub fn read(&mut self, address: Address, slot: impl Into<U256>) -> Result<U256, Halt> {
         let slot = slot.into();
         self.charge(gas::SLOAD)?;
-        self.state.sload(address, slot).map_err(Halt::Fatal)
+        let (value, cold) = self.state.sload(address, slot).map_err(Halt::Fatal)?;
+        if cold {
+            self.charge(gas::SLOAD_COLD - gas::SLOAD)?;
+        }
+        Ok(value)
     }
 
     /// Writes one slot, priced by whether it creates state.
@@ -141,16 +148,21 @@ impl<'a> Ctx<'a> {
         if self.is_static {
             return Err(revert("state change in a static call"));
         }
-        // Charge the cheaper price first so a write never runs unpaid.
-        self.charge(gas::SSTORE)?;
-        let before = self
+        // Charge the cheapest price first so a write never runs unpaid.
+        self.charge(gas::SSTORE_NOOP)?;
+        let (before, cold) = self
             .state
             .sstore(address, slot, value)
             .map_err(Halt::Fatal)?;
-        if before.is_zero() && !value.is_zero() {
-            self.charge(gas::SSTORE_NEW_SLOT - gas::SSTORE)?;
-        }
-        Ok(())
+        let price = if before == value {
+            gas::SSTORE_NOOP
+        } else if before.is_zero() {
+            gas::SSTORE_NEW_SLOT
+        } else {
+            gas::SSTORE
+        };
+        let cold_read = if cold { gas::SLOAD_COLD } else { 0 };
+        self.charge(price - gas::SSTORE_NOOP + cold_read)
     }
 
     /// Reads a slot as an address (low 20 bytes).
@@ -166,17 +178,14 @@ impl<'a> Ctx<'a> {
     pub fn read_bytes(&mut self, address: Address, slot: impl Into<U256>) -> Result<Vec<u8>, Halt> {
         let slot = slot.into();
         let head = self.read(address, slot)?.to_be_bytes::<32>();
-        if head[31] != LONG_MARKER {
-            let len = (head[31] as usize).min(31);
-            return Ok(head[..len].to_vec());
-        }
-        let len = u64::from_be_bytes(head[23..31].try_into().unwrap_or_default()) as usize;
+        let len = head_len(&head);
         if len > crate::MAX_BYTES {
             return Err(Halt::Fatal(format!("corrupt byte string at {slot}")));
         }
-        let base = long_base(slot);
         let mut out = Vec::with_capacity(len);
-        for i in 0..len.div_ceil(32) {
+        out.extend_from_slice(&head[..len.min(HEAD_DATA)]);
+        let base = long_base(slot);
+        for i in 0..data_words(len) {
             let word = self
                 .read(address, base + U256::from(i))?
                 .to_be_bytes::<32>();
@@ -187,9 +196,10 @@ impl<'a> Ctx<'a> {
         Ok(out)
     }
 
-    /// Writes a dynamic byte string: up to 31 bytes fit in the head slot; longer ones keep their
-    /// length in the head and the data in consecutive slots from `keccak256(head slot)`, the way
-    /// Solidity stores `bytes`. Slots a shorter new value no longer uses are cleared.
+    /// Writes a dynamic byte string: the head slot holds the first 30 bytes and the length (two
+    /// bytes at the end), the rest follows in consecutive slots from `keccak256(head slot)`. So
+    /// strings up to 30 bytes cost one slot and a 60-byte URI two, where Solidity's layout needs
+    /// three. Slots a shorter new value no longer uses are cleared.
     pub fn write_bytes(
         &mut self,
         address: Address,
@@ -205,33 +215,20 @@ impl<'a> Ctx<'a> {
             )));
         }
         let old = self.read(address, slot)?.to_be_bytes::<32>();
-        let old_words = if old[31] == LONG_MARKER {
-            (u64::from_be_bytes(old[23..31].try_into().unwrap_or_default()) as usize)
-                .min(crate::MAX_BYTES)
-                .div_ceil(32)
-        } else {
-            0
-        };
+        let old_words = data_words(head_len(&old).min(crate::MAX_BYTES));
+        let mut head = [0u8; 32];
+        let in_head = data.len().min(HEAD_DATA);
+        head[..in_head].copy_from_slice(&data[..in_head]);
+        head[HEAD_DATA..].copy_from_slice(&(data.len() as u16).to_be_bytes());
+        self.write(address, slot, U256::from_be_bytes(head))?;
         let base = long_base(slot);
-        let new_words = if data.len() <= 31 {
-            let mut head = [0u8; 32];
-            head[..data.len()].copy_from_slice(data);
-            head[31] = data.len() as u8;
-            self.write(address, slot, U256::from_be_bytes(head))?;
-            0
-        } else {
-            let mut head = [0u8; 32];
-            head[23..31].copy_from_slice(&(data.len() as u64).to_be_bytes());
-            head[31] = LONG_MARKER;
-            self.write(address, slot, U256::from_be_bytes(head))?;
-            for (i, chunk) in data.chunks(32).enumerate() {
-                let mut word = [0u8; 32];
-                word[..chunk.len()].copy_from_slice(chunk);
-                self.write(address, base + U256::from(i), U256::from_be_bytes(word))?;
-            }
-            data.len().div_ceil(32)
-        };
-        for i in new_words..old_words {
+        let rest = &data[in_head..];
+        for (i, chunk) in rest.chunks(32).enumerate() {
+            let mut word = [0u8; 32];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.write(address, base + U256::from(i), U256::from_be_bytes(word))?;
+        }
+        for i in data_words(data.len())..old_words {
             self.write(address, base + U256::from(i), U256::ZERO)?;
         }
         self.charge(gas::copy(data.len()))
@@ -274,8 +271,17 @@ impl<'a> Ctx<'a> {
     }
 }
 
-/// Marks a long byte string's head slot.
-const LONG_MARKER: u8 = 0xff;
+/// Bytes of string data the head slot holds; its last two bytes are the length.
+const HEAD_DATA: usize = 30;
+
+fn head_len(head: &[u8; 32]) -> usize {
+    u16::from_be_bytes([head[HEAD_DATA], head[HEAD_DATA + 1]]) as usize
+}
+
+/// Data slots after the head for a string of `len` bytes.
+fn data_words(len: usize) -> usize {
+    len.saturating_sub(HEAD_DATA).div_ceil(32)
+}
 
 fn long_base(slot: U256) -> U256 {
     U256::from_be_bytes(keccak256(slot.to_be_bytes::<32>()).0)

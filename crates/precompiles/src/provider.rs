@@ -55,19 +55,24 @@ impl<J: JournalTr> JournalState<'_, J> {
 }
 
 impl<J: JournalTr> StateAccess for JournalState<'_, J> {
-    fn sload(&mut self, address: Address, slot: U256) -> Result<U256, String> {
+    fn sload(&mut self, address: Address, slot: U256) -> Result<(U256, bool), String> {
         self.ensure_loaded(address)?;
         self.journal
             .sload(address, slot)
-            .map(|l| l.data)
+            .map(|l| (l.data, l.is_cold))
             .map_err(|e| e.to_string())
     }
 
-    fn sstore(&mut self, address: Address, slot: U256, value: U256) -> Result<U256, String> {
+    fn sstore(
+        &mut self,
+        address: Address,
+        slot: U256,
+        value: U256,
+    ) -> Result<(U256, bool), String> {
         self.ensure_loaded(address)?;
         self.journal
             .sstore(address, slot, value)
-            .map(|l| l.data.present_value)
+            .map(|l| (l.data.present_value, l.is_cold))
             .map_err(|e| e.to_string())
     }
 

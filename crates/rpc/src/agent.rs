@@ -17,11 +17,14 @@ use crate::{
 struct ReadOnly<'a>(&'a dyn StateProvider);
 
 impl StateAccess for ReadOnly<'_> {
-    fn sload(&mut self, address: Address, slot: U256) -> Result<U256, String> {
-        self.0.storage(&address, &slot).map_err(|e| e.to_string())
+    fn sload(&mut self, address: Address, slot: U256) -> Result<(U256, bool), String> {
+        self.0
+            .storage(&address, &slot)
+            .map(|v| (v, true))
+            .map_err(|e| e.to_string())
     }
 
-    fn sstore(&mut self, _: Address, _: U256, _: U256) -> Result<U256, String> {
+    fn sstore(&mut self, _: Address, _: U256, _: U256) -> Result<(U256, bool), String> {
         Err("read-only state".into())
     }
 
