@@ -356,3 +356,73 @@ pub fn verify_storage_proof(node: &Node, address: Address, slot: B256, block: &V
     .expect("storage proof verifies against the storage root");
     value
 }
+
+/// `forge create` of `contract` (path:Name under `contracts/`) as dev account 0; returns its
+/// address.
+pub fn forge_create(node: &Node, contract: &str, args: &[&str]) -> Address {
+    let mut cmd = Command::new(tool("forge"));
+    cmd.current_dir(repo_root().join("contracts")).args([
+        "create",
+        contract,
+        "--broadcast",
+        "--json",
+        "--private-key",
+        DEV_KEYS[0],
+        "--rpc-url",
+        &node.url(),
+    ]);
+    if !args.is_empty() {
+        cmd.arg("--constructor-args").args(args);
+    }
+    let out = run(&mut cmd);
+    let json = out
+        .find('{')
+        .map(|i| &out[i..])
+        .unwrap_or_else(|| panic!("forge output: {out}"));
+    let v: Value = serde_json::from_str(json).unwrap_or_else(|e| panic!("forge json {e}: {out}"));
+    v["deployedTo"]
+        .as_str()
+        .expect("deployedTo")
+        .parse()
+        .expect("address")
+}
+
+/// Runs `cast ARGS --rpc-url <node>`; returns trimmed stdout.
+pub fn cast(node: &Node, args: &[&str]) -> String {
+    run(Command::new(tool("cast"))
+        .args(args)
+        .args(["--rpc-url", &node.url()]))
+}
+
+/// `cast send` as dev account `key`; returns the receipt (JSON), asserting success.
+pub fn send(node: &Node, key: usize, to: Address, sig: &str, args: &[&str]) -> Value {
+    let mut all = vec![
+        "send",
+        "--json",
+        "--private-key",
+        DEV_KEYS[key],
+        &to.to_string(),
+        sig,
+    ]
+    .into_iter()
+    .map(str::to_string)
+    .collect::<Vec<_>>();
+    all.extend(args.iter().map(|s| s.to_string()));
+    let refs: Vec<&str> = all.iter().map(String::as_str).collect();
+    let receipt: Value = serde_json::from_str(&cast(node, &refs)).expect("receipt json");
+    assert_eq!(receipt["status"], "0x1", "{sig} failed: {receipt}");
+    receipt
+}
+
+/// The reason a call reverts with, as cast reports it.
+pub fn revert_reason(node: &Node, key: usize, to: Address, sig: &str, args: &[&str]) -> String {
+    let from = dev_signer(key).address().to_string();
+    let out = Command::new(tool("cast"))
+        .args(["call", "--from", &from, &to.to_string(), sig])
+        .args(args)
+        .args(["--rpc-url", &node.url()])
+        .output()
+        .expect("cast");
+    assert!(!out.status.success(), "{sig} unexpectedly succeeded");
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}

@@ -5,7 +5,7 @@
 
 use std::{process::Command, time::Duration};
 
-use agnt2_e2e::{DEV_KEYS, Node, dev_signer, run, tool, verify_storage_proof};
+use agnt2_e2e::{Node, cast, dev_signer, revert_reason, send, tool, verify_storage_proof};
 use agnt2_precompiles::{
     CAPABILITIES, IDENTITY_REGISTRY, REPUTATION_REGISTRY, SESSIONS,
     abi::{IAgentCapabilities, IAgentSessions, IIdentityRegistry, IReputationRegistry},
@@ -17,45 +17,6 @@ use alloy_primitives::{Address, B256, Bytes, Log, U256, keccak256};
 use alloy_provider::{Provider, ProviderBuilder};
 use alloy_sol_types::{SolCall, SolEvent};
 use serde_json::{Value, json};
-
-fn cast(node: &Node, args: &[&str]) -> String {
-    run(Command::new(tool("cast"))
-        .args(args)
-        .args(["--rpc-url", &node.url()]))
-}
-
-/// `cast send` as dev account `key`; returns the receipt (JSON), asserting success.
-fn send(node: &Node, key: usize, to: Address, sig: &str, args: &[&str]) -> Value {
-    let mut all = vec![
-        "send",
-        "--json",
-        "--private-key",
-        DEV_KEYS[key],
-        &to.to_string(),
-        sig,
-    ]
-    .into_iter()
-    .map(str::to_string)
-    .collect::<Vec<_>>();
-    all.extend(args.iter().map(|s| s.to_string()));
-    let refs: Vec<&str> = all.iter().map(String::as_str).collect();
-    let receipt: Value = serde_json::from_str(&cast(node, &refs)).expect("receipt json");
-    assert_eq!(receipt["status"], "0x1", "{sig} failed: {receipt}");
-    receipt
-}
-
-/// The reason a call reverts with, as cast reports it.
-fn revert_reason(node: &Node, key: usize, to: Address, sig: &str, args: &[&str]) -> String {
-    let from = dev_signer(key).address().to_string();
-    let out = Command::new(tool("cast"))
-        .args(["call", "--from", &from, &to.to_string(), sig])
-        .args(args)
-        .args(["--rpc-url", &node.url()])
-        .output()
-        .expect("cast");
-    assert!(!out.status.success(), "{sig} unexpectedly succeeded");
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
 
 /// The receipt's logs as alloy logs.
 fn logs(receipt: &Value) -> Vec<Log> {

@@ -1,48 +1,13 @@
 //! forge deploys and drives contracts; events come back through eth_getLogs and a WebSocket
 //! `logs` subscription read by an alloy client.
 
-use std::{process::Command, time::Duration};
+use std::time::Duration;
 
-use agnt2_e2e::{DEV_KEYS, Node, repo_root, run, tool, verify_storage_proof};
+use agnt2_e2e::{DEV_KEYS, Node, cast, forge_create, verify_storage_proof};
 use alloy::rpc::types::Filter;
 use alloy_primitives::{Address, B256, keccak256};
 use alloy_provider::{Provider, ProviderBuilder, WsConnect};
 use futures::StreamExt;
-
-fn forge_create(node: &Node, contract: &str, args: &[&str]) -> Address {
-    let mut cmd = Command::new(tool("forge"));
-    cmd.current_dir(repo_root().join("contracts")).args([
-        "create",
-        contract,
-        "--broadcast",
-        "--json",
-        "--private-key",
-        DEV_KEYS[0],
-        "--rpc-url",
-        &node.url(),
-    ]);
-    if !args.is_empty() {
-        cmd.arg("--constructor-args").args(args);
-    }
-    let out = run(&mut cmd);
-    let json = out
-        .find('{')
-        .map(|i| &out[i..])
-        .unwrap_or_else(|| panic!("forge output: {out}"));
-    let v: serde_json::Value =
-        serde_json::from_str(json).unwrap_or_else(|e| panic!("forge json {e}: {out}"));
-    v["deployedTo"]
-        .as_str()
-        .expect("deployedTo")
-        .parse()
-        .expect("address")
-}
-
-fn cast(node: &Node, args: &[&str]) -> String {
-    run(Command::new(tool("cast"))
-        .args(args)
-        .args(["--rpc-url", &node.url()]))
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn erc20_and_events_via_forge_logs_and_ws_subscription() {
