@@ -279,7 +279,7 @@ fn erc8004_identity_and_reputation_via_cast() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sol_bindings_drive_registration_capabilities_and_sessions() {
+async fn sol_bindings_drive_identity_reputation_capabilities_and_sessions() {
     let node = Node::dev(&["--block-time", "100ms"]);
     let owner = dev_signer(0);
     let agent_key = dev_signer(2);
@@ -335,6 +335,97 @@ async fn sol_bindings_drive_registration_capabilities_and_sessions() {
     let value = IIdentityRegistry::getMetadataCall::abi_decode_returns(&out).expect("decode");
     assert_eq!(value.as_ref(), b"https://agent.example/api");
 
+    // URI, feedback from a client, revocation and the summary, all through the bindings.
+    let send_as = async |p: &dyn Provider, to: Address, input: Vec<u8>| {
+        let r = p
+            .send_transaction(TransactionRequest::default().to(to).input(input.into()))
+            .await
+            .expect("send")
+            .with_timeout(Some(Duration::from_secs(30)))
+            .get_receipt()
+            .await
+            .expect("receipt");
+        assert!(r.status(), "reverted: {r:?}");
+        r
+    };
+    send_as(
+        &as_owner,
+        IDENTITY_REGISTRY,
+        IIdentityRegistry::setAgentURICall {
+            agentId: U256::ZERO,
+            newURI: "ipfs://a-v2".into(),
+        }
+        .abi_encode(),
+    )
+    .await;
+    let out = as_owner
+        .call(tx(
+            IDENTITY_REGISTRY,
+            IIdentityRegistry::tokenURICall {
+                tokenId: U256::ZERO,
+            }
+            .abi_encode(),
+        ))
+        .await
+        .expect("tokenURI");
+    assert_eq!(
+        IIdentityRegistry::tokenURICall::abi_decode_returns(&out).expect("uri"),
+        "ipfs://a-v2"
+    );
+    let as_rater = provider(client.clone()).await;
+    let feedback = |value: i128, tag2: &str| {
+        IReputationRegistry::giveFeedbackCall {
+            agentId: U256::ZERO,
+            value,
+            valueDecimals: 1,
+            tag1: "accuracy".into(),
+            tag2: tag2.into(),
+            endpoint: "https://agent.example/api".into(),
+            feedbackURI: String::new(),
+            feedbackHash: B256::ZERO,
+        }
+        .abi_encode()
+    };
+    let r = send_as(&as_rater, REPUTATION_REGISTRY, feedback(-15, "x")).await;
+    let ev = r
+        .inner
+        .logs()
+        .iter()
+        .find_map(|l| IReputationRegistry::NewFeedback::decode_log(&l.inner).ok())
+        .expect("NewFeedback");
+    assert_eq!((ev.data.value, ev.data.feedbackIndex), (-15, 1));
+    send_as(&as_rater, REPUTATION_REGISTRY, feedback(40, "y")).await;
+    let summary = async || {
+        let out = as_owner
+            .call(tx(
+                REPUTATION_REGISTRY,
+                IReputationRegistry::getSummaryCall {
+                    agentId: U256::ZERO,
+                    clientAddresses: vec![client.address()],
+                    tag1: String::new(),
+                    tag2: String::new(),
+                }
+                .abi_encode(),
+            ))
+            .await
+            .expect("getSummary");
+        let s = IReputationRegistry::getSummaryCall::abi_decode_returns(&out).expect("summary");
+        (s.count, s.summaryValue, s.summaryValueDecimals)
+    };
+    // (-1.5 + 4.0) / 2 = 1.25, truncated toward zero at one decimal: 12.
+    assert_eq!(summary().await, (2, 12, 1));
+    send_as(
+        &as_rater,
+        REPUTATION_REGISTRY,
+        IReputationRegistry::revokeFeedbackCall {
+            agentId: U256::ZERO,
+            feedbackIndex: 1,
+        }
+        .abi_encode(),
+    )
+    .await;
+    assert_eq!(summary().await, (1, 40, 1));
+
     // Capabilities: the owner lets an agent key spend up to 100 in scope "api".
     let scope = keccak256("api");
     let expiry = u64::MAX / 2;
@@ -385,7 +476,7 @@ async fn sol_bindings_drive_registration_capabilities_and_sessions() {
     assert!(err.to_string().contains("spend limit exceeded"), "{err}");
 
     // Sessions: a client escrows a budget with the agent, the agent records a call, closing pays.
-    let as_client = provider(client.clone()).await;
+    let as_client = as_rater;
     let budget = U256::from(1_000_000u64);
     let open = IAgentSessions::openSession_0Call {
         counterpartyAgentId: U256::ZERO,

@@ -70,6 +70,18 @@ pub fn is_native(address: &Address) -> bool {
     NATIVE_ADDRESSES.contains(address)
 }
 
+/// A short name of the registry at `address`, for metrics and logs.
+pub fn registry_name(address: &Address) -> &'static str {
+    match *address {
+        IDENTITY_CORE | IDENTITY_REGISTRY => "identity",
+        REPUTATION_REGISTRY => "reputation",
+        VALIDATION_REGISTRY => "validation",
+        CAPABILITIES => "capabilities",
+        SESSIONS => "sessions",
+        _ => "other",
+    }
+}
+
 /// Runs the registry at `address`.
 pub fn dispatch(address: Address, ctx: &mut Ctx<'_>, input: &[u8]) -> CallResult {
     match address {

@@ -142,13 +142,30 @@ where
                 .map(|out| (out, ctx.gas_used()))
                 .map_err(|h| (h, ctx.gas_used()))
         };
-        let output = match outcome {
-            Ok((out, used)) => PrecompileOutput::new(used, Bytes::from(out), reservoir),
-            Err((Halt::Revert(data), used)) => PrecompileOutput::revert(used, data, reservoir),
-            Err((Halt::OutOfGas, _)) => PrecompileOutput::halt(PrecompileHalt::OutOfGas, reservoir),
-            Err((Halt::Fatal(e), _)) => return Err(e),
+        let registry = crate::registry_name(&inputs.bytecode_address);
+        let (output, result) = match outcome {
+            Ok((out, used)) => {
+                metrics::histogram!("agnt2_precompile_gas", "registry" => registry)
+                    .record(used as f64);
+                (
+                    PrecompileOutput::new(used, Bytes::from(out), reservoir),
+                    "success",
+                )
+            }
+            Err((Halt::Revert(data), used)) => {
+                (PrecompileOutput::revert(used, data, reservoir), "revert")
+            }
+            Err((Halt::OutOfGas, _)) => (
+                PrecompileOutput::halt(PrecompileHalt::OutOfGas, reservoir),
+                "out_of_gas",
+            ),
+            Err((Halt::Fatal(e), _)) => {
+                tracing::error!(target: "agnt2::precompiles", registry, error = %e, "state access failed");
+                return Err(e);
+            }
         };
-        metrics::counter!("agnt2_precompile_calls_total").increment(1);
+        metrics::counter!("agnt2_precompile_calls_total", "registry" => registry, "result" => result)
+            .increment(1);
         Ok(Some(precompile_output_to_interpreter_result(
             output,
             inputs.gas_limit,

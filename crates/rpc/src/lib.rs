@@ -10,6 +10,7 @@ mod convert;
 mod errors;
 mod eth;
 mod filters;
+mod middleware;
 mod server;
 mod trace;
 

@@ -73,6 +73,10 @@ pub async fn start_server(
     let server = Server::builder()
         .set_config(server_config)
         .set_http_middleware(tower::ServiceBuilder::new().layer(cors))
+        .set_rpc_middleware(
+            jsonrpsee::server::middleware::rpc::RpcServiceBuilder::new()
+                .layer(crate::middleware::TracedLayer),
+        )
         .build(config.addr)
         .await?;
     let addr = server.local_addr()?;
