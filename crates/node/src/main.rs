@@ -196,6 +196,21 @@ async fn run_node(args: NodeArgs) -> eyre::Result<()> {
     if !args.dev && args.genesis.is_none() {
         bail!("pass --dev for the embedded dev chain, or --genesis FILE");
     }
+    for account in agnt2_precompiles::STATE_ACCOUNTS {
+        let has_code = spec
+            .genesis
+            .alloc
+            .get(&account)
+            .and_then(|a| a.code.as_ref())
+            .is_some_and(|c| !c.is_empty());
+        if !has_code {
+            tracing::warn!(
+                %account,
+                "genesis lacks the agent-registry account (code); the registries will not work as documented \
+                 (see scripts/gen-dev-genesis.sh)"
+            );
+        }
+    }
     let tmp = if args.tmp || args.datadir.is_none() && args.dev {
         Some(tempfile::Builder::new().prefix("agnt2-dev-").tempdir()?)
     } else {
