@@ -294,6 +294,18 @@ async fn sol_bindings_drive_identity_reputation_capabilities_and_sessions() {
     };
     let as_owner = provider(owner.clone()).await;
     let tx = |to: Address, input: Vec<u8>| TransactionRequest::default().to(to).input(input.into());
+    let send_tx = async |p: &dyn Provider, req: TransactionRequest| {
+        let r = p
+            .send_transaction(req)
+            .await
+            .expect("send")
+            .with_timeout(Some(Duration::from_secs(30)))
+            .get_receipt()
+            .await
+            .expect("receipt");
+        assert!(r.status(), "reverted: {r:?}");
+        r
+    };
 
     // register(string, MetadataEntry[]) through the typed binding.
     let input = IIdentityRegistry::register_2Call {
@@ -304,15 +316,7 @@ async fn sol_bindings_drive_identity_reputation_capabilities_and_sessions() {
         }],
     }
     .abi_encode();
-    let receipt = as_owner
-        .send_transaction(tx(IDENTITY_REGISTRY, input))
-        .await
-        .expect("send")
-        .with_timeout(Some(Duration::from_secs(30)))
-        .get_receipt()
-        .await
-        .expect("receipt");
-    assert!(receipt.status());
+    let receipt = send_tx(&as_owner, tx(IDENTITY_REGISTRY, input)).await;
     let md: Vec<_> = receipt
         .inner
         .logs()
@@ -336,26 +340,16 @@ async fn sol_bindings_drive_identity_reputation_capabilities_and_sessions() {
     assert_eq!(value.as_ref(), b"https://agent.example/api");
 
     // URI, feedback from a client, revocation and the summary, all through the bindings.
-    let send_as = async |p: &dyn Provider, to: Address, input: Vec<u8>| {
-        let r = p
-            .send_transaction(TransactionRequest::default().to(to).input(input.into()))
-            .await
-            .expect("send")
-            .with_timeout(Some(Duration::from_secs(30)))
-            .get_receipt()
-            .await
-            .expect("receipt");
-        assert!(r.status(), "reverted: {r:?}");
-        r
-    };
-    send_as(
+    send_tx(
         &as_owner,
-        IDENTITY_REGISTRY,
-        IIdentityRegistry::setAgentURICall {
-            agentId: U256::ZERO,
-            newURI: "ipfs://a-v2".into(),
-        }
-        .abi_encode(),
+        tx(
+            IDENTITY_REGISTRY,
+            IIdentityRegistry::setAgentURICall {
+                agentId: U256::ZERO,
+                newURI: "ipfs://a-v2".into(),
+            }
+            .abi_encode(),
+        ),
     )
     .await;
     let out = as_owner
@@ -386,7 +380,7 @@ async fn sol_bindings_drive_identity_reputation_capabilities_and_sessions() {
         }
         .abi_encode()
     };
-    let r = send_as(&as_rater, REPUTATION_REGISTRY, feedback(-15, "x")).await;
+    let r = send_tx(&as_rater, tx(REPUTATION_REGISTRY, feedback(-15, "x"))).await;
     let ev = r
         .inner
         .logs()
@@ -394,7 +388,7 @@ async fn sol_bindings_drive_identity_reputation_capabilities_and_sessions() {
         .find_map(|l| IReputationRegistry::NewFeedback::decode_log(&l.inner).ok())
         .expect("NewFeedback");
     assert_eq!((ev.data.value, ev.data.feedbackIndex), (-15, 1));
-    send_as(&as_rater, REPUTATION_REGISTRY, feedback(40, "y")).await;
+    send_tx(&as_rater, tx(REPUTATION_REGISTRY, feedback(40, "y"))).await;
     let summary = async || {
         let out = as_owner
             .call(tx(
@@ -414,14 +408,16 @@ async fn sol_bindings_drive_identity_reputation_capabilities_and_sessions() {
     };
     // (-1.5 + 4.0) / 2 = 1.25, truncated toward zero at one decimal: 12.
     assert_eq!(summary().await, (2, 12, 1));
-    send_as(
+    send_tx(
         &as_rater,
-        REPUTATION_REGISTRY,
-        IReputationRegistry::revokeFeedbackCall {
-            agentId: U256::ZERO,
-            feedbackIndex: 1,
-        }
-        .abi_encode(),
+        tx(
+            REPUTATION_REGISTRY,
+            IReputationRegistry::revokeFeedbackCall {
+                agentId: U256::ZERO,
+                feedbackIndex: 1,
+            }
+            .abi_encode(),
+        ),
     )
     .await;
     assert_eq!(summary().await, (1, 40, 1));
@@ -436,14 +432,7 @@ async fn sol_bindings_drive_identity_reputation_capabilities_and_sessions() {
         spendLimit: U256::from(100),
         expiry,
     };
-    let receipt = as_owner
-        .send_transaction(tx(CAPABILITIES, grant.abi_encode()))
-        .await
-        .expect("grant")
-        .get_receipt()
-        .await
-        .expect("receipt");
-    assert!(receipt.status());
+    send_tx(&as_owner, tx(CAPABILITIES, grant.abi_encode())).await;
     let as_agent = provider(agent_key.clone()).await;
     let consume = |amount: u64| {
         tx(
@@ -461,14 +450,7 @@ async fn sol_bindings_drive_identity_reputation_capabilities_and_sessions() {
         IAgentCapabilities::consumeCall::abi_decode_returns(&left).expect("u256"),
         U256::from(40)
     );
-    let receipt = as_agent
-        .send_transaction(consume(60))
-        .await
-        .expect("consume")
-        .get_receipt()
-        .await
-        .expect("receipt");
-    assert!(receipt.status());
+    send_tx(&as_agent, consume(60)).await;
     let err = as_agent
         .call(consume(41))
         .await
@@ -483,14 +465,7 @@ async fn sol_bindings_drive_identity_reputation_capabilities_and_sessions() {
         budget,
         expiry,
     };
-    let receipt = as_client
-        .send_transaction(tx(SESSIONS, open.abi_encode()).value(budget))
-        .await
-        .expect("open")
-        .get_receipt()
-        .await
-        .expect("receipt");
-    assert!(receipt.status());
+    send_tx(&as_client, tx(SESSIONS, open.abi_encode()).value(budget)).await;
     let session = U256::from(1);
     let record = IAgentSessions::recordInvocationCall {
         sessionId: session,
@@ -498,29 +473,19 @@ async fn sol_bindings_drive_identity_reputation_capabilities_and_sessions() {
         responseHash: keccak256("resp"),
         amount: U256::from(250_000u64),
     };
-    let receipt = as_owner
-        .send_transaction(tx(SESSIONS, record.abi_encode()))
-        .await
-        .expect("record")
-        .get_receipt()
-        .await
-        .expect("receipt");
-    assert!(receipt.status());
+    send_tx(&as_owner, tx(SESSIONS, record.abi_encode())).await;
     let wallet_before = as_owner
         .get_balance(owner.address())
         .await
         .expect("balance");
-    let receipt = as_client
-        .send_transaction(tx(
+    send_tx(
+        &as_client,
+        tx(
             SESSIONS,
             IAgentSessions::closeSessionCall { sessionId: session }.abi_encode(),
-        ))
-        .await
-        .expect("close")
-        .get_receipt()
-        .await
-        .expect("receipt");
-    assert!(receipt.status());
+        ),
+    )
+    .await;
     let wallet_after = as_owner
         .get_balance(owner.address())
         .await

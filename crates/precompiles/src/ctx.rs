@@ -207,13 +207,7 @@ impl<'a> Ctx<'a> {
         data: &[u8],
     ) -> Result<(), Halt> {
         let slot = slot.into();
-        if data.len() > crate::MAX_BYTES {
-            return Err(revert(format!(
-                "string too long: {} bytes, at most {}",
-                data.len(),
-                crate::MAX_BYTES
-            )));
-        }
+        check_len(data)?;
         let old = self.read(address, slot)?.to_be_bytes::<32>();
         let old_words = data_words(head_len(&old).min(crate::MAX_BYTES));
         let mut head = [0u8; 32];
@@ -269,6 +263,18 @@ impl<'a> Ctx<'a> {
             Err(e) => Err(Halt::Fatal(e)),
         }
     }
+}
+
+/// Reverts when a string or bytes argument is longer than the registries accept.
+pub fn check_len(data: impl AsRef<[u8]>) -> Result<(), Halt> {
+    let len = data.as_ref().len();
+    if len > crate::MAX_BYTES {
+        return Err(revert(format!(
+            "string too long: {len} bytes, at most {}",
+            crate::MAX_BYTES
+        )));
+    }
+    Ok(())
 }
 
 /// Bytes of string data the head slot holds; its last two bytes are the length.

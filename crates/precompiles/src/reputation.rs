@@ -7,7 +7,7 @@ use alloy_sol_types::{SolCall, SolValue};
 use crate::{
     Ctx, Halt, REPUTATION_REGISTRY,
     abi::IReputationRegistry::{self, IReputationRegistryCalls as C},
-    ctx::{address_word, word_address},
+    ctx::{address_word, check_len, word_address},
     identity,
     layout::reputation as l,
     revert,
@@ -190,15 +190,8 @@ pub fn call(ctx: &mut Ctx<'_>, input: &[u8]) -> Result<Vec<u8>, Halt> {
                 ctx.write(REG, l::client(agent, n), address_word(sender))?;
                 ctx.write(REG, l::clients(agent), U256::from(n + 1))?;
             }
-            for s in [&c.endpoint, &c.feedbackURI] {
-                if s.len() > crate::MAX_BYTES {
-                    return Err(revert(format!(
-                        "string too long: {} bytes, at most {}",
-                        s.len(),
-                        crate::MAX_BYTES
-                    )));
-                }
-            }
+            check_len(&c.endpoint)?;
+            check_len(&c.feedbackURI)?;
             ctx.emit_event(
                 REG,
                 &IReputationRegistry::NewFeedback {
@@ -249,9 +242,7 @@ pub fn call(ctx: &mut Ctx<'_>, input: &[u8]) -> Result<Vec<u8>, Halt> {
             if c.responseURI.is_empty() {
                 return Err(revert("Empty URI"));
             }
-            if c.responseURI.len() > crate::MAX_BYTES {
-                return Err(revert("string too long"));
-            }
+            check_len(&c.responseURI)?;
             if c.feedbackIndex > last_index(ctx, c.agentId, c.clientAddress)? {
                 return Err(revert("index out of bounds"));
             }

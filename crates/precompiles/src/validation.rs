@@ -7,8 +7,7 @@ use alloy_sol_types::{SolCall, SolValue};
 use crate::{
     Ctx, Halt, VALIDATION_REGISTRY,
     abi::IValidationRegistry::{self, IValidationRegistryCalls as C},
-    ctx::address_word,
-    ctx::word_address,
+    ctx::{address_word, check_len, word_address},
     identity,
     layout::{SlotKey, identity as id_layout, validation as l},
     revert,
@@ -95,9 +94,7 @@ pub fn call(ctx: &mut Ctx<'_>, input: &[u8]) -> Result<Vec<u8>, Halt> {
             {
                 return Err(revert("Not authorized"));
             }
-            if c.requestURI.len() > crate::MAX_BYTES {
-                return Err(revert("string too long"));
-            }
+            check_len(&c.requestURI)?;
             Status {
                 validator: c.validatorAddress,
                 last_update: ctx.block.timestamp,
@@ -145,9 +142,7 @@ pub fn call(ctx: &mut Ctx<'_>, input: &[u8]) -> Result<Vec<u8>, Halt> {
             if c.response < status.response {
                 return Err(revert("response cannot decrease"));
             }
-            if c.responseURI.len() > crate::MAX_BYTES {
-                return Err(revert("string too long"));
-            }
+            check_len(&c.responseURI)?;
             status.response = c.response;
             status.has_response = true;
             status.last_update = ctx.block.timestamp;

@@ -89,6 +89,21 @@ fn init_code(name: &str) -> eyre::Result<Vec<u8>> {
     Ok(alloy_primitives::hex::decode(hex)?)
 }
 
+/// An `eth_call`-style request without fees.
+fn view_request(from: Address, to: Address, input: Vec<u8>) -> CallRequest {
+    CallRequest {
+        from,
+        to: Some(to),
+        gas: Some(30_000_000),
+        gas_price: 0,
+        priority_fee: None,
+        value: U256::ZERO,
+        input: Bytes::from(input),
+        nonce: None,
+        access_list: Default::default(),
+    }
+}
+
 /// Intrinsic gas without the EIP-7623 calldata floor, for views measured with `eth_call`.
 fn standard_intrinsic(input: &[u8]) -> u64 {
     let zeros = input.iter().filter(|b| **b == 0).count() as u64;
@@ -170,17 +185,7 @@ fn calibrate(args: &Args) -> eyre::Result<serde_json::Value> {
         gas_limit: u64::MAX / 4,
         prevrandao: B256::ZERO,
     };
-    let view = |to: Address, input: Vec<u8>| CallRequest {
-        from: key.address,
-        to: Some(to),
-        gas: Some(30_000_000),
-        gas_price: 0,
-        priority_fee: None,
-        value: U256::ZERO,
-        input: Bytes::from(input),
-        nonce: None,
-        access_list: Default::default(),
-    };
+    let view = |to: Address, input: Vec<u8>| view_request(key.address, to, input);
 
     // EVM compute rate: the loop contract, deployed then called.
     let mut signer = Signer { key, nonce: 0 };
@@ -486,17 +491,7 @@ fn main() -> eyre::Result<()> {
             }
             .abi_encode();
             let intrinsic = standard_intrinsic(&input);
-            let req = CallRequest {
-                from: owner.key.address,
-                to: Some(t.reputation),
-                gas: Some(5_000_000),
-                gas_price: 0,
-                priority_fee: None,
-                value: U256::ZERO,
-                input: Bytes::from(input),
-                nonce: None,
-                access_list: Default::default(),
-            };
+            let req = view_request(owner.key.address, t.reputation, input);
             let started = Instant::now();
             let res = call(&config, &next, &mut state, &req)?;
             let micros = started.elapsed().as_secs_f64() * 1e6;
