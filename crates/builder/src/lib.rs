@@ -1,6 +1,7 @@
-//! Block production: genesis initialisation, and the sequential payload builder that takes
-//! transactions from the pool, executes them with the reference executor, seals the block
-//! and commits it to storage in one write.
+//! Block production: genesis initialisation, and the payload builder that takes transactions
+//! from the pool, executes them (with the reference executor, or with the dependency-aware
+//! parallel executor that must reach the same result), seals the block and commits it to storage
+//! in one write.
 //!
 //! Owns *which* transactions go into a block and the header that seals them. It must not
 //! decide how transactions execute (that is `agnt2-evm`) or how bytes are stored
@@ -8,8 +9,10 @@
 
 mod genesis;
 mod header;
+mod parallel;
 mod payload;
 
 pub use genesis::{GenesisError, expected_genesis_header, genesis_changes, init_genesis};
 pub use header::{holocene_extra_data, next_base_fee};
-pub use payload::{BlockBuilder, BuildError, BuiltBlock, PhaseTimes, pool_candidates};
+pub use parallel::ParallelStats;
+pub use payload::{BlockBuilder, BuildError, BuilderMode, BuiltBlock, PhaseTimes, pool_candidates};

@@ -1,4 +1,5 @@
-//! The sequential payload builder.
+//! The payload builder: sequential reference execution, or the parallel executor
+//! ([`crate::parallel`]) with a sequential fallback.
 
 use std::{
     collections::HashSet,
@@ -7,13 +8,14 @@ use std::{
 };
 
 use agnt2_evm::{
-    BlockExecutor, EvmConfig, L1Origin, NextBlock, StateDb, TxOutcome, l1_info_deposit,
+    BlockExecutor, EvmConfig, ExecutedBlock, L1Origin, NextBlock, StateDb, TxOutcome,
+    l1_info_deposit,
 };
 use agnt2_primitives::{
     ChainSpec, OpTxEnvelope, RecoveredTx, SealedBlock, StoredReceipt,
     constants::{L2_TO_L1_MESSAGE_PASSER, SEQUENCER_FEE_VAULT},
 };
-use agnt2_storage::{Database, StateProvider, StorageError};
+use agnt2_storage::{Database, StateChanges, StateProvider, StorageError};
 use agnt2_txpool::Pool;
 use alloy::consensus::{
     EMPTY_OMMER_ROOT_HASH, Header, TxReceipt,
@@ -22,7 +24,10 @@ use alloy::consensus::{
 use alloy::eips::eip7685::EMPTY_REQUESTS_HASH;
 use alloy_primitives::{Address, B256, Bloom, U256, keccak256};
 
-use crate::header::{holocene_extra_data, next_base_fee};
+use crate::{
+    header::{holocene_extra_data, next_base_fee},
+    parallel::ParallelStats,
+};
 
 /// Block-building failures (the node's, never a transaction's).
 #[derive(Debug, thiserror::Error)]
@@ -61,6 +66,20 @@ pub struct BuiltBlock {
     pub receipts: Arc<Vec<StoredReceipt>>,
     /// Phase timings.
     pub times: PhaseTimes,
+    /// What the parallel executor did (`None` for the sequential builder).
+    pub parallel: Option<ParallelStats>,
+}
+
+/// How the builder executes a block's transactions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BuilderMode {
+    /// One after another with the reference executor.
+    Sequential,
+    /// Dependency-aware parallel execution on this many threads.
+    Parallel {
+        /// Worker threads.
+        threads: usize,
+    },
 }
 
 /// Builds blocks on top of the database head from pool transactions.
@@ -71,6 +90,8 @@ pub struct BlockBuilder {
     evm: EvmConfig,
     /// Gas limit of blocks this builder produces.
     pub gas_limit: u64,
+    mode: BuilderMode,
+    workers: Option<Arc<rayon::ThreadPool>>,
 }
 
 impl BlockBuilder {
@@ -82,7 +103,30 @@ impl BlockBuilder {
             spec,
             evm,
             gas_limit,
+            mode: BuilderMode::Sequential,
+            workers: None,
         }
+    }
+
+    /// Switches the execution mode; parallel mode gets its own worker pool.
+    pub fn with_mode(mut self, mode: BuilderMode) -> Result<Self, BuildError> {
+        self.workers = match mode {
+            BuilderMode::Sequential => None,
+            BuilderMode::Parallel { threads } => Some(Arc::new(
+                rayon::ThreadPoolBuilder::new()
+                    .num_threads(threads.max(1))
+                    .thread_name(|i| format!("agnt2-exec-{i}"))
+                    .build()
+                    .map_err(|e| BuildError::L1Info(format!("worker pool: {e}")))?,
+            )),
+        };
+        self.mode = mode;
+        Ok(self)
+    }
+
+    /// The execution mode.
+    pub fn mode(&self) -> BuilderMode {
+        self.mode
     }
 
     /// The EVM configuration.
@@ -141,41 +185,58 @@ impl BlockBuilder {
         let (next, parent) = self.next_block_env(timestamp)?;
         let l1 = l1.unwrap_or_else(|| Self::dev_l1_origin(&next));
         let started = Instant::now();
-        let mut state = StateDb::new(self.db.latest()?);
-        let mut invalid = Vec::new();
-        let executed = {
-            let mut exec = BlockExecutor::new(&self.evm, &next, &mut state);
-            match exec.execute(l1_info_deposit(&l1, 0))? {
-                TxOutcome::Included => {}
-                TxOutcome::DoesNotFit => return Err(BuildError::L1Info("does not fit".into())),
-                TxOutcome::Invalid(e) => return Err(BuildError::L1Info(e)),
+        let txs: Vec<Arc<RecoveredTx>> = txs.into_iter().collect();
+        let deposit = l1_info_deposit(&l1, 0);
+        let (executed, changes, invalid, parallel) = match self.mode {
+            BuilderMode::Sequential => {
+                let (executed, changes, invalid) = self.execute_sequential(&next, deposit, &txs)?;
+                (executed, changes, invalid, None)
             }
-            // A sender whose transaction failed or did not fit gets no later nonces this block.
-            let mut blocked: HashSet<Address> = HashSet::new();
-            for tx in txs {
-                if blocked.contains(&tx.signer) {
-                    continue;
-                }
-                if exec.gas_left() < 21_000 {
-                    break;
-                }
-                match exec.execute((*tx).clone())? {
-                    TxOutcome::Included => {}
-                    TxOutcome::DoesNotFit => {
-                        blocked.insert(tx.signer);
+            BuilderMode::Parallel { threads } => {
+                let mut state = StateDb::new(self.db.latest()?);
+                let deposit_block = {
+                    let mut exec = BlockExecutor::new(&self.evm, &next, &mut state);
+                    match exec.execute(deposit.clone())? {
+                        TxOutcome::Included => {}
+                        TxOutcome::DoesNotFit => {
+                            return Err(BuildError::L1Info("does not fit".into()));
+                        }
+                        TxOutcome::Invalid(e) => return Err(BuildError::L1Info(e)),
                     }
-                    TxOutcome::Invalid(reason) => {
-                        tracing::debug!(hash = %tx.hash, %reason, "dropping invalid transaction");
-                        invalid.push(tx.hash);
-                        blocked.insert(tx.signer);
+                    exec.finish()
+                };
+                let outcome = crate::parallel::execute(
+                    &self.db,
+                    &self.evm,
+                    &next,
+                    self.workers.as_deref(),
+                    threads,
+                    &deposit_block,
+                    state.into_changes(),
+                    txs.clone(),
+                )?;
+                match outcome {
+                    Ok(out) => (out.block, out.changes, out.invalid, Some(out.stats)),
+                    Err(stats) => {
+                        let (executed, changes, invalid) =
+                            self.execute_sequential(&next, deposit, &txs)?;
+                        (executed, changes, invalid, Some(stats))
                     }
                 }
             }
-            exec.finish()
         };
+        if let Some(stats) = &parallel {
+            metrics::counter!("agnt2_builder_parallel_txs_total").increment(stats.predicted as u64);
+            metrics::counter!("agnt2_builder_tail_txs_total").increment(stats.tail as u64);
+            metrics::histogram!("agnt2_builder_groups").record(stats.groups as f64);
+            metrics::histogram!("agnt2_builder_largest_bin_share").record(stats.largest_bin_share);
+            if let Some(reason) = stats.fallback {
+                metrics::counter!("agnt2_builder_sequential_fallbacks_total", "reason" => reason)
+                    .increment(1);
+            }
+        }
         let execution = started.elapsed();
 
-        let changes = state.into_changes();
         let root_started = Instant::now();
         let trie = self.db.compute_state_root(&changes)?;
         let withdrawals_root = match trie
@@ -259,9 +320,52 @@ impl BlockBuilder {
                 block: Arc::new(block),
                 receipts: Arc::new(executed.receipts),
                 times,
+                parallel,
             },
             invalid,
         ))
+    }
+
+    /// The reference path: the deposit, then `txs` one after another.
+    fn execute_sequential(
+        &self,
+        next: &NextBlock,
+        deposit: RecoveredTx,
+        txs: &[Arc<RecoveredTx>],
+    ) -> Result<(ExecutedBlock, StateChanges, Vec<B256>), BuildError> {
+        let mut state = StateDb::new(self.db.latest()?);
+        let mut invalid = Vec::new();
+        let executed = {
+            let mut exec = BlockExecutor::new(&self.evm, next, &mut state);
+            match exec.execute(deposit)? {
+                TxOutcome::Included => {}
+                TxOutcome::DoesNotFit => return Err(BuildError::L1Info("does not fit".into())),
+                TxOutcome::Invalid(e) => return Err(BuildError::L1Info(e)),
+            }
+            // A sender whose transaction failed or did not fit gets no later nonces this block.
+            let mut blocked: HashSet<Address> = HashSet::new();
+            for tx in txs {
+                if blocked.contains(&tx.signer) {
+                    continue;
+                }
+                if exec.gas_left() < 21_000 {
+                    break;
+                }
+                match exec.execute((**tx).clone())? {
+                    TxOutcome::Included => {}
+                    TxOutcome::DoesNotFit => {
+                        blocked.insert(tx.signer);
+                    }
+                    TxOutcome::Invalid(reason) => {
+                        tracing::debug!(hash = %tx.hash, %reason, "dropping invalid transaction");
+                        invalid.push(tx.hash);
+                        blocked.insert(tx.signer);
+                    }
+                }
+            }
+            exec.finish()
+        };
+        Ok((executed, state.into_changes(), invalid))
     }
 
     /// Account nonces after the head, for the senders of `block` (what the pool needs).

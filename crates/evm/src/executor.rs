@@ -77,6 +77,53 @@ impl<P: StateProvider> std::fmt::Debug for BlockExecutor<'_, P> {
     }
 }
 
+/// What one transaction read and wrote, at account and slot level. An account counts as
+/// written when its nonce, balance or code changed (or it was created or destroyed), not merely
+/// because the EVM touched it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TxAccess {
+    /// Accounts loaded.
+    pub read_accounts: Vec<Address>,
+    /// Accounts whose fields changed.
+    pub written_accounts: Vec<Address>,
+    /// Slots loaded.
+    pub read_slots: Vec<(Address, U256)>,
+    /// Slots whose value changed.
+    pub written_slots: Vec<(Address, U256)>,
+}
+
+fn record_access<P: StateProvider>(
+    db: &mut StateDb<P>,
+    state: &revm::primitives::AddressMap<revm::state::Account>,
+    access: &mut TxAccess,
+) -> Result<(), DbError> {
+    for (address, account) in state {
+        access.read_accounts.push(*address);
+        let before = db.basic(*address)?;
+        let changed = account.is_touched()
+            && (account.is_selfdestructed()
+                || account.is_created()
+                || match &before {
+                    Some(b) => {
+                        b.nonce != account.info.nonce
+                            || b.balance != account.info.balance
+                            || b.code_hash != account.info.code_hash
+                    }
+                    None => !account.is_empty(),
+                });
+        if changed {
+            access.written_accounts.push(*address);
+        }
+        for (slot, value) in &account.storage {
+            access.read_slots.push((*address, *slot));
+            if value.is_changed() {
+                access.written_slots.push((*address, *slot));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// A failure of the node, not of a transaction: the block must be abandoned.
 #[derive(Debug, thiserror::Error)]
 #[error("block execution failed: {0}")]
@@ -106,6 +153,24 @@ impl<'db, P: StateProvider> BlockExecutor<'db, P> {
 
     /// Executes `tx` and, unless it is invalid, commits it to the block.
     pub fn execute(&mut self, tx: RecoveredTx) -> Result<TxOutcome, FatalError> {
+        self.execute_inner(tx, None)
+    }
+
+    /// Like [`BlockExecutor::execute`], also reporting what the transaction read and wrote (the
+    /// parallel builder validates its predictions with it).
+    pub fn execute_recording(
+        &mut self,
+        tx: RecoveredTx,
+        access: &mut TxAccess,
+    ) -> Result<TxOutcome, FatalError> {
+        self.execute_inner(tx, Some(access))
+    }
+
+    fn execute_inner(
+        &mut self,
+        tx: RecoveredTx,
+        access: Option<&mut TxAccess>,
+    ) -> Result<TxOutcome, FatalError> {
         if tx.gas_limit() > self.gas_left() {
             return Ok(TxOutcome::DoesNotFit);
         }
@@ -127,6 +192,10 @@ impl<'db, P: StateProvider> BlockExecutor<'db, P> {
             Err(e) => return Err(FatalError(e.to_string())),
         };
         let l1_fee = self.l1_fee(&tx);
+        if let Some(access) = access {
+            let db = &mut self.evm.0.ctx.journaled_state.database;
+            record_access(db, &state, access).map_err(|e| FatalError(e.to_string()))?;
+        }
         self.evm.0.ctx.journaled_state.database.commit(state);
 
         let gas_used = result.tx_gas_used();
@@ -201,6 +270,24 @@ fn build_receipt(
     };
     let with_bloom: ReceiptWithBloom<OpReceipt> = receipt.into();
     OpReceiptEnvelope::from(with_bloom)
+}
+
+/// `receipt` with its cumulative gas replaced: a parallel builder learns each transaction's
+/// position in the block only after executing it.
+pub fn with_cumulative_gas(
+    receipt: &OpReceiptEnvelope,
+    cumulative_gas_used: u64,
+) -> OpReceiptEnvelope {
+    let mut r = receipt.clone();
+    match &mut r {
+        OpReceiptEnvelope::Legacy(x)
+        | OpReceiptEnvelope::Eip2930(x)
+        | OpReceiptEnvelope::Eip1559(x)
+        | OpReceiptEnvelope::Eip7702(x)
+        | OpReceiptEnvelope::PostExec(x) => x.receipt.cumulative_gas_used = cumulative_gas_used,
+        OpReceiptEnvelope::Deposit(x) => x.receipt.inner.cumulative_gas_used = cumulative_gas_used,
+    }
+    r
 }
 
 /// geth's wording for transaction-validity errors, which tools match on.

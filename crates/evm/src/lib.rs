@@ -17,7 +17,7 @@ pub use config::{EvmConfig, NextBlock};
 pub use db::{DbError, StateDb};
 pub use executor::{
     AgentEvm, BlockExecutor, CallError, CallRequest, CallResult, ExecutedBlock, ExecutedTx,
-    FatalError, TxOutcome, call, tx_error_message,
+    FatalError, TxAccess, TxOutcome, call, tx_error_message, with_cumulative_gas,
 };
 pub use l1info::{L1Origin, l1_info_deposit};
 pub use tracer::{CallTracer, trace_call};

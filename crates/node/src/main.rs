@@ -67,6 +67,13 @@ struct NodeArgs {
     /// Block gas limit.
     #[arg(long = "gas-limit", default_value_t = 60_000_000)]
     gas_limit: u64,
+    /// Block builder: `sequential` (the reference executor) or `parallel` (dependency-aware,
+    /// falls back to sequential per block when it finds no parallelism or mispredicts).
+    #[arg(long = "builder", default_value = "sequential", value_parser = ["sequential", "parallel"])]
+    builder: String,
+    /// Worker threads of the parallel builder (default: available cores).
+    #[arg(long = "builder.threads")]
+    builder_threads: Option<usize>,
     /// RPC listen address (HTTP and WebSocket share the port).
     #[arg(long = "http.addr", default_value = "127.0.0.1")]
     http_addr: IpAddr,
@@ -247,7 +254,15 @@ async fn run_node(args: NodeArgs) -> eyre::Result<()> {
     pool_config.max_account_slots = args.max_account_slots;
     pool_config.max_pool_size = args.max_pool_size;
     let pool = Arc::new(Pool::new(pool_config));
-    let builder = BlockBuilder::new(db, spec.clone(), args.gas_limit);
+    let mode = match args.builder.as_str() {
+        "parallel" => agnt2_builder::BuilderMode::Parallel {
+            threads: args
+                .builder_threads
+                .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
+        },
+        _ => agnt2_builder::BuilderMode::Sequential,
+    };
+    let builder = BlockBuilder::new(db, spec.clone(), args.gas_limit).with_mode(mode)?;
     let (blocks_tx, _) = broadcast::channel::<BuiltBlock>(1024);
 
     let accounts = dev_accounts()?;

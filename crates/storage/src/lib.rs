@@ -15,8 +15,8 @@ mod state;
 pub use codec::StoredAccount;
 pub use db::{Database, DatabaseConfig, TrieOutput};
 pub use state::{
-    AccountChange, AccountProof, AccountUpdate, HistoricalState, LatestState, StateChanges,
-    StateProvider,
+    AccountChange, AccountProof, AccountUpdate, HistoricalState, LatestState, Overlay,
+    StateChanges, StateProvider,
 };
 
 /// Storage failures.

@@ -210,6 +210,71 @@ impl StateProvider for HistoricalState {
     }
 }
 
+/// A state provider that sees a block's pending `changes` on top of `base`: the parallel
+/// builder's workers all start from the state after the block's first transaction this way.
+#[derive(Debug)]
+pub struct Overlay<'a, P: ?Sized> {
+    /// The committed state.
+    pub base: &'a P,
+    /// Changes not committed yet.
+    pub changes: &'a StateChanges,
+}
+
+impl<P: StateProvider + ?Sized> StateProvider for Overlay<'_, P> {
+    fn account(&self, address: &Address) -> Result<Option<StoredAccount>, StorageError> {
+        match self.changes.get(address) {
+            Some(change) => match &change.info {
+                None => Ok(None),
+                Some(u) => {
+                    let storage_root = self
+                        .base
+                        .account(address)?
+                        .map(|a| a.storage_root)
+                        .unwrap_or(alloy_trie::EMPTY_ROOT_HASH);
+                    Ok(Some(StoredAccount {
+                        nonce: u.nonce,
+                        balance: u.balance,
+                        code_hash: u.code_hash,
+                        storage_root,
+                    }))
+                }
+            },
+            None => self.base.account(address),
+        }
+    }
+
+    fn storage(&self, address: &Address, slot: &U256) -> Result<U256, StorageError> {
+        match self.changes.get(address) {
+            Some(change) => match change.storage.get(slot) {
+                Some(v) => Ok(*v),
+                None if change.wipe_storage || change.info.is_none() => Ok(U256::ZERO),
+                None => self.base.storage(address, slot),
+            },
+            None => self.base.storage(address, slot),
+        }
+    }
+
+    fn code(&self, code_hash: &B256) -> Result<Option<Bytes>, StorageError> {
+        for change in self.changes.values() {
+            if let Some(u) = &change.info
+                && u.code_hash == *code_hash
+                && let Some(code) = &u.code
+            {
+                return Ok(Some(code.clone()));
+            }
+        }
+        self.base.code(code_hash)
+    }
+
+    fn block_hash(&self, number: u64) -> Result<Option<B256>, StorageError> {
+        self.base.block_hash(number)
+    }
+
+    fn state_root(&self) -> B256 {
+        self.base.state_root()
+    }
+}
+
 impl<T: StateProvider + ?Sized> StateProvider for Box<T> {
     fn account(&self, address: &Address) -> Result<Option<StoredAccount>, StorageError> {
         (**self).account(address)
