@@ -73,10 +73,20 @@ impl Node {
         n
     }
 
-    /// Starts a dev node on `datadir`.
+    /// Starts a dev node on `datadir`. `AGNT2_TEST_BUILDER` (`sequential` or `parallel`)
+    /// picks the block builder, so the whole suite runs against either.
     pub fn start(datadir: &Path, extra: &[&str]) -> Self {
+        let builder = std::env::var("AGNT2_TEST_BUILDER").unwrap_or_else(|_| "sequential".into());
         let mut child = Command::new(agnt2_bin())
-            .args(["node", "--dev", "--http.port", "0", "--datadir"])
+            .args([
+                "node",
+                "--dev",
+                "--http.port",
+                "0",
+                "--builder",
+                &builder,
+                "--datadir",
+            ])
             .arg(datadir)
             .args(extra)
             .env("RUST_LOG", "warn")
