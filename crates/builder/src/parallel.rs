@@ -23,16 +23,17 @@
 //!
 //! Block order (the ordering rule): predicted transactions first, in the pool's fee-priority
 //! order, then the tail in pool order. A sender's transactions keep their nonce order because
-//! once one of them goes to the tail, all its later ones do too.
+//! once one of them goes to the tail, all its later ones do too. A predicted transfer whose
+//! recipient turns out to have code is deferred to the tail with its sender's later
+//! transactions (its bin never saw its effects, so the moved order is still exact).
 
-use std::{
-    collections::{HashMap, HashSet},
-    sync::Arc,
-};
+use std::sync::Arc;
+
+use alloy_primitives::map::{HashMap, HashSet};
 
 use agnt2_evm::{
     BlockExecutor, EvmConfig, ExecutedBlock, FatalError, NextBlock, StateDb, TxAccess, TxOutcome,
-    with_cumulative_gas,
+    set_cumulative_gas,
 };
 use agnt2_precompiles::{AccessKey, IDENTITY_REGISTRY, declared_access, is_native};
 use agnt2_primitives::{
@@ -58,6 +59,8 @@ pub struct ParallelStats {
     pub predicted: usize,
     /// Transactions in the sequential tail.
     pub tail: usize,
+    /// Predicted transactions moved to the tail at execution (a "transfer" to a contract).
+    pub deferred: usize,
     /// Independent groups among the predicted transactions.
     pub groups: usize,
     /// Bins that ran concurrently.
@@ -83,13 +86,16 @@ enum Key {
     Account(Address),
     /// An exact registry slot, named by its derivation.
     Slot(Address, u8, Vec<U256>),
-    /// Every slot of one registry domain.
-    Domain(Address, u8),
+    /// Every slot of one registry domain whose key words start with these.
+    Prefix(Address, u8, Vec<U256>),
 }
 
 struct Predicted {
     reads: Vec<Key>,
     writes: Vec<Key>,
+    /// A plain transfer: its access is exactly sender and recipient, provided the recipient has
+    /// no code, which the bin checks on its own cached state right before executing it.
+    transfer_to: Option<Address>,
 }
 
 fn predict<P: StateProvider + ?Sized>(
@@ -109,6 +115,7 @@ fn predict<P: StateProvider + ?Sized>(
     let mut p = Predicted {
         reads: Vec::new(),
         writes: vec![Key::Account(sender)],
+        transfer_to: None,
     };
     let input = tx.envelope.input();
     let value = tx.envelope.value();
@@ -134,10 +141,11 @@ fn predict<P: StateProvider + ?Sized>(
         p.writes.extend(set.writes.iter().map(key_of));
         return Ok(Some(p));
     }
-    if !input.is_empty() || has_code(state, &to)? {
+    if !input.is_empty() {
         return Ok(None);
     }
     p.writes.push(Key::Account(to));
+    p.transfer_to = Some(to);
     Ok(Some(p))
 }
 
@@ -164,7 +172,7 @@ fn has_code<P: StateProvider + ?Sized>(state: &P, address: &Address) -> Result<b
 fn key_of(k: &AccessKey) -> Key {
     match k {
         AccessKey::Slot(a, s) | AccessKey::Bytes(a, s) => Key::Slot(*a, s.domain, s.parts.clone()),
-        AccessKey::Prefix(a, d, _) => Key::Domain(*a, *d),
+        AccessKey::Prefix(a, d, lead) => Key::Prefix(*a, *d, lead.clone()),
     }
 }
 
@@ -189,29 +197,35 @@ impl Groups {
 }
 
 /// Groups predicted transactions: writers of a key join each other, readers join its writers.
-/// Exact registry slots of a domain that some transaction names only by prefix are coarsened
-/// to the whole domain, so prefix and exact keys meet.
+/// Keys are bucketed so that any two keys that may name the same slot land in the same bucket:
+/// in a registry domain where some transaction names slots by a prefix of `L` key words, every
+/// key of that domain is cut to its first `L` words (a prefix covers exactly the slots that
+/// share those words).
 fn group(preds: &[&Predicted]) -> Vec<usize> {
-    let coarse: HashSet<(Address, u8)> = preds
-        .iter()
-        .flat_map(|p| p.reads.iter().chain(&p.writes))
-        .filter_map(|k| match k {
-            Key::Domain(a, d) => Some((*a, *d)),
-            _ => None,
-        })
-        .collect();
+    let mut shortest: HashMap<(Address, u8), usize> = HashMap::default();
+    for p in preds {
+        for k in p.reads.iter().chain(&p.writes) {
+            if let Key::Prefix(a, d, lead) = k {
+                let e = shortest.entry((*a, *d)).or_insert(lead.len());
+                *e = (*e).min(lead.len());
+            }
+        }
+    }
     let bucket = |k: &Key| match k {
-        Key::Slot(a, d, _) if coarse.contains(&(*a, *d)) => Key::Domain(*a, *d),
-        other => other.clone(),
+        Key::Slot(a, d, parts) | Key::Prefix(a, d, parts) => match shortest.get(&(*a, *d)) {
+            Some(&l) => Key::Prefix(*a, *d, parts[..l.min(parts.len())].to_vec()),
+            None => k.clone(),
+        },
+        Key::Account(_) => k.clone(),
     };
-    let mut writers: HashMap<Key, usize> = HashMap::new();
-    let mut readers: HashMap<Key, Vec<usize>> = HashMap::new();
+    let mut writers: HashMap<Key, usize> = HashMap::default();
+    let mut readers: HashMap<Key, Vec<usize>> = HashMap::default();
     let mut uf = Groups((0..preds.len()).collect());
     for (i, p) in preds.iter().enumerate() {
         for k in &p.writes {
             match writers.entry(bucket(k)) {
-                std::collections::hash_map::Entry::Occupied(e) => uf.union(*e.get(), i),
-                std::collections::hash_map::Entry::Vacant(e) => {
+                alloy_primitives::map::Entry::Occupied(e) => uf.union(*e.get(), i),
+                alloy_primitives::map::Entry::Vacant(e) => {
                     e.insert(i);
                 }
             }
@@ -230,17 +244,24 @@ fn group(preds: &[&Predicted]) -> Vec<usize> {
     (0..preds.len()).map(|i| uf.find(i)).collect()
 }
 
+/// A transaction handed to a bin: its block-order index, the transaction, and the recipient
+/// when it was predicted as a plain transfer.
+type BinTx = (usize, Arc<RecoveredTx>, Option<Address>);
+
 /// One transaction as a bin executed it.
 struct Done {
     index: usize,
     outcome: TxOutcome,
     access: TxAccess,
-    receipt: Option<StoredReceipt>,
+    receipt: Option<(RecoveredTx, StoredReceipt)>,
 }
 
 struct BinResult {
     done: Vec<Done>,
     changes: StateChanges,
+    /// Predicted transfers whose recipient turned out to have code, with every later
+    /// transaction of their senders: they move to the tail.
+    deferred: Vec<usize>,
 }
 
 fn run_bin(
@@ -248,8 +269,8 @@ fn run_bin(
     evm: &EvmConfig,
     next: &NextBlock,
     deposit: &StateChanges,
-    txs: &[(usize, Arc<RecoveredTx>)],
-) -> Result<BinResult, FatalError> {
+    txs: &[BinTx],
+) -> Result<Result<BinResult, &'static str>, FatalError> {
     let base = db.latest().map_err(|e| FatalError(e.to_string()))?;
     let overlay = Overlay {
         base: &base,
@@ -257,11 +278,17 @@ fn run_bin(
     };
     let mut state = StateDb::new(overlay);
     let mut done = Vec::with_capacity(txs.len());
+    let mut deferred = Vec::new();
     let receipts = {
         let mut exec = BlockExecutor::new(evm, next, &mut state);
-        let mut blocked: HashSet<Address> = HashSet::new();
-        for (index, tx) in txs {
+        let mut blocked: HashSet<Address> = HashSet::default();
+        let mut deferred_senders: HashSet<Address> = HashSet::default();
+        for (index, tx, transfer_to) in txs {
             let mut access = TxAccess::default();
+            if deferred_senders.contains(&tx.signer) {
+                deferred.push(*index);
+                continue;
+            }
             if blocked.contains(&tx.signer) {
                 access.read_accounts.push(tx.signer);
                 done.push(Done {
@@ -272,7 +299,23 @@ fn run_bin(
                 });
                 continue;
             }
-            let outcome = exec.execute_recording((**tx).clone(), &mut access)?;
+            let outcome = match transfer_to {
+                Some(to) => {
+                    if exec.has_code(*to)? {
+                        // Code would run: not a plain transfer after all. Moving it (and its
+                        // sender's later transactions) behind everything else is still a valid
+                        // order, and nothing in this bin saw its effects.
+                        deferred_senders.insert(tx.signer);
+                        deferred.push(*index);
+                        continue;
+                    }
+                    // Exact by construction: sender and recipient (fees are merged apart).
+                    access.read_accounts.extend([tx.signer, *to]);
+                    access.written_accounts.extend([tx.signer, *to]);
+                    exec.execute((**tx).clone())?
+                }
+                None => exec.execute_recording((**tx).clone(), &mut access)?,
+            };
             if !matches!(outcome, TxOutcome::Included) {
                 // Its validity depended on the sender's account as this bin saw it.
                 access.read_accounts.push(tx.signer);
@@ -285,18 +328,130 @@ fn run_bin(
                 receipt: None,
             });
         }
-        exec.finish().receipts
+        let out = exec.finish();
+        out.transactions.into_iter().zip(out.receipts)
     };
-    let mut receipts = receipts.into_iter();
+    let mut receipts = receipts;
     for d in done.iter_mut() {
         if matches!(d.outcome, TxOutcome::Included) {
             d.receipt = receipts.next();
         }
     }
-    Ok(BinResult {
+    Ok(Ok(BinResult {
         done,
         changes: state.into_changes(),
-    })
+        deferred,
+    }))
+}
+
+/// Checks the bins' actual accesses: a key touched by one bin only is fine; for a key several
+/// bins touched, no bin may have read it after another bin's earlier transaction wrote it.
+/// Returns the reason to fall back, if any.
+fn validate(results: &[BinResult]) -> Option<&'static str> {
+    #[derive(Hash, PartialEq, Eq, Clone, Copy)]
+    enum K {
+        A(Address),
+        S(Address, U256),
+    }
+    const MULTI: usize = usize::MAX;
+    let touched = |d: &Done| {
+        d.access
+            .read_accounts
+            .iter()
+            .chain(&d.access.written_accounts)
+            .filter(|a| !FEE_ACCOUNTS.contains(a))
+            .map(|a| K::A(*a))
+            .chain(
+                d.access
+                    .read_slots
+                    .iter()
+                    .chain(&d.access.written_slots)
+                    .map(|(a, s)| K::S(*a, *s)),
+            )
+            .collect::<Vec<_>>()
+    };
+    // Pass 1: which keys did more than one bin touch?
+    let mut owner: HashMap<K, usize> = HashMap::default();
+    for (b, r) in results.iter().enumerate() {
+        for d in &r.done {
+            for k in touched(d) {
+                let e = owner.entry(k).or_insert(b);
+                if *e != b {
+                    *e = MULTI;
+                }
+            }
+        }
+    }
+    if !owner.values().any(|b| *b == MULTI) {
+        return None;
+    }
+    // Pass 2, shared keys only: earliest write per bin, latest read per bin.
+    let mut first_write: HashMap<K, Vec<(usize, usize)>> = HashMap::default();
+    let mut last_read: HashMap<K, Vec<(usize, usize)>> = HashMap::default();
+    for (b, r) in results.iter().enumerate() {
+        for d in &r.done {
+            let writes = d
+                .access
+                .written_accounts
+                .iter()
+                .filter(|a| !FEE_ACCOUNTS.contains(a))
+                .map(|a| K::A(*a))
+                .chain(d.access.written_slots.iter().map(|(a, s)| K::S(*a, *s)));
+            for k in writes {
+                if owner.get(&k) == Some(&MULTI) {
+                    first_write.entry(k).or_default().push((b, d.index));
+                }
+            }
+            for k in touched(d) {
+                if owner.get(&k) == Some(&MULTI) {
+                    last_read.entry(k).or_default().push((b, d.index));
+                }
+            }
+        }
+    }
+    for (k, writes) in &first_write {
+        let Some(reads) = last_read.get(k) else {
+            continue;
+        };
+        let hit = writes
+            .iter()
+            .any(|(wb, wi)| reads.iter().any(|(rb, ri)| rb != wb && ri > wi));
+        if hit {
+            return Some("misprediction");
+        }
+    }
+    None
+}
+
+/// Merges two change sets of disjoint transactions in one linear pass over the sorted maps; an
+/// account in both must carry the same fields (touched, not changed, by one side) and its slots
+/// are united. `None` when they disagree.
+fn merge_sorted(a: StateChanges, b: StateChanges) -> Option<StateChanges> {
+    let mut out: Vec<(Address, AccountChange)> = Vec::with_capacity(a.len() + b.len());
+    let mut a = a.into_iter().peekable();
+    let mut b = b.into_iter().peekable();
+    loop {
+        let next = match (a.peek(), b.peek()) {
+            (Some((ka, _)), Some((kb, _))) => ka.cmp(kb),
+            (Some(_), None) => std::cmp::Ordering::Less,
+            (None, Some(_)) => std::cmp::Ordering::Greater,
+            (None, None) => break,
+        };
+        match next {
+            std::cmp::Ordering::Less => out.extend(a.next()),
+            std::cmp::Ordering::Greater => out.extend(b.next()),
+            std::cmp::Ordering::Equal => {
+                let (k, mut x) = a.next()?;
+                let (_, y) = b.next()?;
+                if x.info != y.info || x.wipe_storage || y.wipe_storage {
+                    return None;
+                }
+                x.storage.extend(y.storage);
+                out.push((k, x));
+            }
+        }
+    }
+    Some(out.into_iter().collect())
 }
 
 /// Applies `later` on top of `into` (a later transaction's changes win).
@@ -341,45 +496,66 @@ pub(crate) fn execute(
         changes: &deposit_changes,
     };
     let mut stats = ParallelStats::default();
+    let t0 = std::time::Instant::now();
+    let phase = |name: &'static str, t: &std::time::Instant| {
+        tracing::debug!(
+            phase = name,
+            elapsed_ms = t.elapsed().as_secs_f64() * 1e3,
+            "parallel build"
+        );
+    };
 
-    // Select by gas limit (so every selected transaction fits whatever the others use) and
-    // classify.
+    // Classify. Predicted transactions reserve their gas limit up front (so each fits whatever
+    // the others use); the tail runs afterwards on the gas actually left, as the sequential
+    // builder would.
     let mut gas_left = next.gas_limit.saturating_sub(deposit.gas_used);
-    let mut tail_senders: HashSet<Address> = HashSet::new();
-    let mut blocked: HashSet<Address> = HashSet::new();
-    let mut predicted: Vec<(Arc<RecoveredTx>, Predicted)> = Vec::new();
-    let mut tail: Vec<Arc<RecoveredTx>> = Vec::new();
-    for tx in candidates {
+    let mut tail_senders: HashSet<Address> = HashSet::default();
+    let mut blocked: HashSet<Address> = HashSet::default();
+    let mut predicted: Vec<(Arc<RecoveredTx>, Predicted, usize)> = Vec::new();
+    let mut tail: Vec<(usize, Arc<RecoveredTx>)> = Vec::new();
+    let predictions: Vec<Option<Predicted>> = {
+        use rayon::prelude::*;
+        let predict_all = || {
+            candidates
+                .par_iter()
+                .map(|tx| predict(tx, &overlay))
+                .collect::<Result<Vec<_>, _>>()
+        };
+        match pool {
+            Some(pool) => pool.install(predict_all)?,
+            None => predict_all()?,
+        }
+    };
+    for (pool_index, (tx, prediction)) in candidates.into_iter().zip(predictions).enumerate() {
         if blocked.contains(&tx.signer) {
             continue;
         }
-        if gas_left < 21_000 {
-            break;
-        }
-        if tx.gas_limit() > gas_left {
-            blocked.insert(tx.signer);
-            continue;
-        }
-        gas_left -= tx.gas_limit();
         let prediction = if tail_senders.contains(&tx.signer) {
             None
         } else {
-            predict(&tx, &overlay)?
+            prediction
         };
         match prediction {
-            Some(p) => predicted.push((tx, p)),
+            Some(p) if tx.gas_limit() <= gas_left => {
+                gas_left -= tx.gas_limit();
+                predicted.push((tx, p, pool_index));
+            }
+            Some(_) => {
+                blocked.insert(tx.signer);
+            }
             None => {
                 tail_senders.insert(tx.signer);
-                tail.push(tx);
+                tail.push((pool_index, tx));
             }
         }
     }
+    phase("predict", &t0);
     stats.predicted = predicted.len();
     stats.tail = tail.len();
 
     // Group and pack into bins balanced by gas.
-    let roots = group(&predicted.iter().map(|(_, p)| p).collect::<Vec<_>>());
-    let mut by_root: HashMap<usize, Vec<usize>> = HashMap::new();
+    let roots = group(&predicted.iter().map(|(_, p, _)| p).collect::<Vec<_>>());
+    let mut by_root: HashMap<usize, Vec<usize>> = HashMap::default();
     for (i, r) in roots.iter().enumerate() {
         by_root.entry(*r).or_default().push(i);
     }
@@ -414,19 +590,20 @@ pub(crate) fn execute(
         stats.fallback = Some("no parallelism");
         return Ok(Err(stats));
     }
-    let bin_txs: Vec<Vec<(usize, Arc<RecoveredTx>)>> = bins
+    let bin_txs: Vec<Vec<BinTx>> = bins
         .into_iter()
         .map(|(_, mut members)| {
             members.sort_unstable();
             members
                 .into_iter()
-                .map(|i| (i, predicted[i].0.clone()))
+                .map(|i| (i, predicted[i].0.clone(), predicted[i].1.transfer_to))
                 .collect()
         })
         .collect();
 
+    phase("group", &t0);
     // Execute the bins concurrently.
-    let run_all = || -> Vec<Result<BinResult, FatalError>> {
+    let run_all = || -> Vec<Result<Result<BinResult, &'static str>, FatalError>> {
         use rayon::prelude::*;
         bin_txs
             .par_iter()
@@ -437,82 +614,52 @@ pub(crate) fn execute(
         Some(pool) => pool.install(run_all),
         None => run_all(),
     };
-    let results: Vec<BinResult> = results.into_iter().collect::<Result<_, _>>()?;
-
-    // Validate: no transaction may have read what an earlier transaction of another bin wrote.
-    #[derive(Hash, PartialEq, Eq)]
-    enum K {
-        A(Address),
-        S(Address, U256),
-    }
-    let mut writers: HashMap<K, Vec<(usize, usize)>> = HashMap::new();
-    for (b, r) in results.iter().enumerate() {
-        for d in &r.done {
-            let writes = d
-                .access
-                .written_accounts
-                .iter()
-                .filter(|a| !FEE_ACCOUNTS.contains(a));
-            for a in writes {
-                writers.entry(K::A(*a)).or_default().push((d.index, b));
-            }
-            for (a, s) in &d.access.written_slots {
-                writers.entry(K::S(*a, *s)).or_default().push((d.index, b));
-            }
-        }
-    }
-    let conflicts = |key: K, index: usize, bin: usize| {
-        writers
-            .get(&key)
-            .is_some_and(|ws| ws.iter().any(|(i, b)| *b != bin && *i < index))
-    };
-    for (b, r) in results.iter().enumerate() {
-        for d in &r.done {
-            let hit = d
-                .access
-                .read_accounts
-                .iter()
-                .filter(|a| !FEE_ACCOUNTS.contains(a))
-                .any(|a| conflicts(K::A(*a), d.index, b))
-                || d.access
-                    .read_slots
-                    .iter()
-                    .any(|(a, s)| conflicts(K::S(*a, *s), d.index, b));
-            if hit {
-                stats.fallback = Some("misprediction");
+    let mut bins_out = Vec::with_capacity(results.len());
+    for r in results {
+        match r? {
+            Ok(b) => bins_out.push(b),
+            Err(reason) => {
+                stats.fallback = Some(reason);
                 metrics::counter!("agnt2_builder_mispredictions_total").increment(1);
                 return Ok(Err(stats));
             }
         }
     }
+    let results = bins_out;
 
+    phase("bins", &t0);
+    // Validate: no transaction may have read what an earlier transaction of another bin wrote.
+    if let Some(reason) = validate(&results) {
+        stats.fallback = Some(reason);
+        metrics::counter!("agnt2_builder_mispredictions_total").increment(1);
+        return Ok(Err(stats));
+    }
+
+    phase("validate", &t0);
     // Merge: bins touched disjoint state except the fee vaults, whose deltas add up.
     let mut merged = deposit_changes.clone();
-    let mut fee_delta: HashMap<Address, U256> = HashMap::new();
+    let mut fee_delta: HashMap<Address, U256> = HashMap::default();
     let mut fee_touched: Vec<Address> = Vec::new();
     let mut done: Vec<Done> = Vec::new();
-    for r in results {
-        for (address, change) in r.changes {
-            if FEE_ACCOUNTS.contains(&address) {
-                if !fee_touched.contains(&address) {
-                    fee_touched.push(address);
-                }
-                let before = balance_of(&overlay, &address)?;
-                let after = change.info.as_ref().map(|i| i.balance).unwrap_or_default();
-                *fee_delta.entry(address).or_default() += after.saturating_sub(before);
+    let mut deferred: Vec<usize> = Vec::new();
+    for mut r in results {
+        deferred.append(&mut r.deferred);
+        for address in FEE_ACCOUNTS {
+            let Some(change) = r.changes.remove(&address) else {
                 continue;
+            };
+            if !fee_touched.contains(&address) {
+                fee_touched.push(address);
             }
-            match merged.get_mut(&address) {
-                Some(existing) => {
-                    if existing.info != change.info || change.wipe_storage {
-                        stats.fallback = Some("merge conflict");
-                        return Ok(Err(stats));
-                    }
-                    existing.storage.extend(change.storage);
-                }
-                None => {
-                    merged.insert(address, change);
-                }
+            let before = balance_of(&overlay, &address)?;
+            let after = change.info.as_ref().map(|i| i.balance).unwrap_or_default();
+            *fee_delta.entry(address).or_default() += after.saturating_sub(before);
+        }
+        match merge_sorted(std::mem::take(&mut merged), r.changes) {
+            Some(m) => merged = m,
+            None => {
+                stats.fallback = Some("merge conflict");
+                return Ok(Err(stats));
             }
         }
         done.extend(r.done);
@@ -546,6 +693,7 @@ pub(crate) fn execute(
         merged.insert(address, change);
     }
     done.sort_by_key(|d| d.index);
+    phase("merge", &t0);
 
     // Receipts in block order, then the tail on top of the merged state.
     let mut block = ExecutedBlock {
@@ -554,14 +702,16 @@ pub(crate) fn execute(
         gas_used: deposit.gas_used,
     };
     let mut invalid = Vec::new();
+    block.transactions.reserve(done.len());
+    block.receipts.reserve(done.len());
     for d in done {
         let tx = &predicted[d.index].0;
         match (d.outcome, d.receipt) {
-            (TxOutcome::Included, Some(mut r)) => {
+            (TxOutcome::Included, Some((executed, mut r))) => {
                 block.gas_used += r.meta.gas_used;
-                r.receipt = with_cumulative_gas(&r.receipt, block.gas_used);
+                set_cumulative_gas(&mut r.receipt, block.gas_used);
                 block.receipts.push(r);
-                block.transactions.push((**tx).clone());
+                block.transactions.push(executed);
             }
             (TxOutcome::Invalid(reason), _) => {
                 tracing::debug!(hash = %tx.hash, %reason, "dropping invalid transaction");
@@ -570,6 +720,13 @@ pub(crate) fn execute(
             _ => {}
         }
     }
+    stats.deferred = deferred.len();
+    tail.extend(
+        deferred
+            .into_iter()
+            .map(|i| (predicted[i].2, predicted[i].0.clone())),
+    );
+    tail.sort_by_key(|(pool_index, _)| *pool_index);
     if !tail.is_empty() {
         let tail_overlay = Overlay {
             base: &base,
@@ -582,10 +739,13 @@ pub(crate) fn execute(
                 ..next.clone()
             };
             let mut exec = BlockExecutor::new(evm, &next_tail, &mut state);
-            let mut blocked: HashSet<Address> = HashSet::new();
-            for tx in &tail {
+            let mut blocked: HashSet<Address> = HashSet::default();
+            for (_, tx) in &tail {
                 if blocked.contains(&tx.signer) {
                     continue;
+                }
+                if exec.gas_left() < 21_000 {
+                    break;
                 }
                 match exec.execute((**tx).clone())? {
                     TxOutcome::Included => {}
@@ -604,12 +764,13 @@ pub(crate) fn execute(
         let tail_changes = state.into_changes();
         for (tx, mut r) in tail_block.transactions.into_iter().zip(tail_block.receipts) {
             block.gas_used += r.meta.gas_used;
-            r.receipt = with_cumulative_gas(&r.receipt, block.gas_used);
+            set_cumulative_gas(&mut r.receipt, block.gas_used);
             block.receipts.push(r);
             block.transactions.push(tx);
         }
         apply_changes(&mut merged, tail_changes);
     }
+    phase("receipts+tail", &t0);
     Ok(Ok(ParallelOutcome {
         block,
         changes: merged,

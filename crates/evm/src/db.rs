@@ -30,7 +30,9 @@ impl From<StorageError> for DbError {
 pub struct StateDb<P> {
     provider: P,
     accounts: HashMap<Address, Option<AccountInfo>>,
-    storage: HashMap<(Address, U256), U256>,
+    /// Cached slots per account, so dropping an account's storage (EIP-161 deletion,
+    /// re-creation) costs that account only.
+    storage: HashMap<Address, HashMap<U256, U256>>,
     codes: HashMap<B256, Bytecode>,
     changes: StateChanges,
 }
@@ -89,7 +91,7 @@ impl<P: StateProvider> StateDb<P> {
 
     /// Applies an override of one storage slot.
     pub fn override_storage(&mut self, address: Address, slot: U256, value: U256) {
-        self.storage.insert((address, slot), value);
+        self.storage.entry(address).or_default().insert(slot, value);
     }
 
     /// Replaces all storage of `address` for reads (`state` override): unset slots read zero.
@@ -133,7 +135,7 @@ impl<P: StateProvider> Database for StateDb<P> {
     }
 
     fn storage(&mut self, address: Address, index: U256) -> Result<U256, DbError> {
-        if let Some(v) = self.storage.get(&(address, index)) {
+        if let Some(v) = self.storage.get(&address).and_then(|m| m.get(&index)) {
             return Ok(*v);
         }
         let wiped = self.changes.get(&address).is_some_and(|c| c.wipe_storage);
@@ -142,7 +144,7 @@ impl<P: StateProvider> Database for StateDb<P> {
         } else {
             self.provider.storage(&address, &index)?
         };
-        self.storage.insert((address, index), v);
+        self.storage.entry(address).or_default().insert(index, v);
         Ok(v)
     }
 
@@ -160,7 +162,7 @@ impl<P: StateProvider> DatabaseCommit for StateDb<P> {
             // EIP-161: touched empty accounts and destroyed accounts are removed.
             if account.is_selfdestructed() || account.is_empty() {
                 self.accounts.insert(address, None);
-                self.storage.retain(|(a, _), _| *a != address);
+                self.storage.remove(&address);
                 let change = self.changes.entry(address).or_default();
                 change.info = None;
                 change.storage.clear();
@@ -169,13 +171,13 @@ impl<P: StateProvider> DatabaseCommit for StateDb<P> {
             }
             let change = self.changes.entry(address).or_default();
             if account.is_created() {
-                self.storage.retain(|(a, _), _| *a != address);
+                self.storage.remove(&address);
                 change.storage.clear();
                 change.wipe_storage = true;
             }
             for (slot, value) in account.changed_storage_slots() {
                 let v = value.present_value();
-                self.storage.insert((address, *slot), v);
+                self.storage.entry(address).or_default().insert(*slot, v);
                 change.storage.insert(*slot, v);
             }
             let info = &account.info;

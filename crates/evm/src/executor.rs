@@ -146,6 +146,15 @@ impl<'db, P: StateProvider> BlockExecutor<'db, P> {
         }
     }
 
+    /// Whether `address` has code in the state this block builds on (and has built so far).
+    pub fn has_code(&mut self, address: Address) -> Result<bool, FatalError> {
+        let db = &mut self.evm.0.ctx.journaled_state.database;
+        Ok(db
+            .basic(address)
+            .map_err(|e| FatalError(e.to_string()))?
+            .is_some_and(|a| a.code_hash != alloy_primitives::KECCAK256_EMPTY))
+    }
+
     /// Gas still available in the block.
     pub fn gas_left(&self) -> u64 {
         self.gas_limit.saturating_sub(self.out.gas_used)
@@ -272,14 +281,10 @@ fn build_receipt(
     OpReceiptEnvelope::from(with_bloom)
 }
 
-/// `receipt` with its cumulative gas replaced: a parallel builder learns each transaction's
-/// position in the block only after executing it.
-pub fn with_cumulative_gas(
-    receipt: &OpReceiptEnvelope,
-    cumulative_gas_used: u64,
-) -> OpReceiptEnvelope {
-    let mut r = receipt.clone();
-    match &mut r {
+/// Replaces a receipt's cumulative gas: a parallel builder learns each transaction's position
+/// in the block only after executing it.
+pub fn set_cumulative_gas(r: &mut OpReceiptEnvelope, cumulative_gas_used: u64) {
+    match r {
         OpReceiptEnvelope::Legacy(x)
         | OpReceiptEnvelope::Eip2930(x)
         | OpReceiptEnvelope::Eip1559(x)
@@ -287,7 +292,6 @@ pub fn with_cumulative_gas(
         | OpReceiptEnvelope::PostExec(x) => x.receipt.cumulative_gas_used = cumulative_gas_used,
         OpReceiptEnvelope::Deposit(x) => x.receipt.inner.cumulative_gas_used = cumulative_gas_used,
     }
-    r
 }
 
 /// geth's wording for transaction-validity errors, which tools match on.
