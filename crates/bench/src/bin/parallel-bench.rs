@@ -271,7 +271,7 @@ fn run(
     let dir = tempfile::tempdir()?;
     let db = Database::open(dir.path(), &DatabaseConfig::default())?;
     init_genesis(&db, &spec)?;
-    let setup = BlockBuilder::new(db.clone(), spec.clone(), gas_limit);
+    let setup = BlockBuilder::new(db, spec.clone(), gas_limit);
     let mut ts = 1;
     for block in &w.setup {
         let (built, invalid) = setup.build(ts, None, block.iter().cloned())?;
@@ -327,7 +327,7 @@ fn main() -> eyre::Result<()> {
             "parallel-bench: one block per row, gas limit {g}, fresh MDBX datadir per row, {threads} cores"
         );
         println!(
-            "{:<20} {:<14} {:>7} {:>9} {:>9} {:>9} {:>9} {:>10} {:>8} {:>8} {:>8}  {}",
+            "{:<20} {:<14} {:>7} {:>9} {:>9} {:>9} {:>9} {:>10} {:>8} {:>8} {:>8}  groups/bins/tail",
             "workload",
             "builder",
             "txs",
@@ -339,7 +339,6 @@ fn main() -> eyre::Result<()> {
             "x exec",
             "x block",
             "re-exec",
-            "groups/bins/tail"
         );
     }
     for w in &workloads {
