@@ -14,5 +14,5 @@ mod payload;
 
 pub use genesis::{GenesisError, expected_genesis_header, genesis_changes, init_genesis};
 pub use header::{holocene_extra_data, next_base_fee};
-pub use parallel::ParallelStats;
+pub use parallel::{ParallelStats, PredictionCache};
 pub use payload::{BlockBuilder, BuildError, BuilderMode, BuiltBlock, PhaseTimes, pool_candidates};

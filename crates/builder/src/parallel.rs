@@ -88,6 +88,8 @@ enum Key {
     Slot(Address, u8, Vec<U256>),
     /// Every slot of one registry domain whose key words start with these.
     Prefix(Address, u8, Vec<U256>),
+    /// A raw storage slot, as speculative execution saw it.
+    Storage(Address, U256),
 }
 
 struct Predicted {
@@ -96,11 +98,120 @@ struct Predicted {
     /// A plain transfer: its access is exactly sender and recipient, provided the recipient has
     /// no code, which the bin checks on its own cached state right before executing it.
     transfer_to: Option<Address>,
+    /// Predicted by speculative execution: contract code runs, so the bin watches it for fee
+    /// vault access.
+    guarded: bool,
+}
+
+/// Access sets learnt by executing transactions speculatively (at pool admission, against the
+/// state of the time), keyed by transaction hash. A stale entry only costs a misprediction,
+/// which validation catches.
+#[derive(Debug, Default)]
+pub struct PredictionCache {
+    entries: parking_lot::Mutex<HashMap<B256, Arc<(Vec<Key>, Vec<Key>)>>>,
+}
+
+impl PredictionCache {
+    fn get(&self, hash: &B256) -> Option<Arc<(Vec<Key>, Vec<Key>)>> {
+        self.entries.lock().get(hash).cloned()
+    }
+
+    /// Forgets transactions that left the pool (included or dropped).
+    pub fn forget<'a>(&self, hashes: impl IntoIterator<Item = &'a B256>) {
+        let mut e = self.entries.lock();
+        for h in hashes {
+            e.remove(h);
+        }
+    }
+
+    /// Number of cached predictions.
+    pub fn len(&self) -> usize {
+        self.entries.lock().len()
+    }
+
+    /// Whether nothing is cached.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// Executes `txs` speculatively on the head state and caches what each read and wrote. Runs on
+/// `pool`; a sender's transactions go to the same worker in order, so nonces line up.
+/// Transactions that are invalid now, or whose code touches a fee vault, get no entry (they
+/// will run in the sequential tail).
+pub(crate) fn speculate(
+    db: &Database,
+    evm: &EvmConfig,
+    next: &NextBlock,
+    pool: Option<&rayon::ThreadPool>,
+    threads: usize,
+    cache: &PredictionCache,
+    txs: &[Arc<RecoveredTx>],
+) -> Result<usize, FatalError> {
+    let workers = threads.max(1);
+    let mut shards: Vec<Vec<&Arc<RecoveredTx>>> = vec![Vec::new(); workers];
+    for tx in txs {
+        let to = tx.envelope.to().unwrap_or_default();
+        let plain = tx.envelope.input().is_empty() || is_native(&to) || to == IDENTITY_REGISTRY;
+        if plain || cache.get(&tx.hash).is_some() {
+            continue;
+        }
+        let shard = (tx.signer.0[19] as usize) % workers;
+        shards[shard].push(tx);
+    }
+    let run = |shard: &Vec<&Arc<RecoveredTx>>| -> Result<Vec<(B256, Arc<(Vec<Key>, Vec<Key>)>)>, FatalError> {
+        let base = db.latest().map_err(|e| FatalError(e.to_string()))?;
+        let mut state = StateDb::new(base);
+        let mut exec = BlockExecutor::new(evm, next, &mut state);
+        let mut out = Vec::new();
+        for tx in shard {
+            let mut access = TxAccess::default();
+            let outcome = exec.execute_guarded((***tx).clone(), &mut access)?;
+            if !matches!(outcome, TxOutcome::Included) || access.touches_fee_vault {
+                continue;
+            }
+            let keep = |a: &&Address| !FEE_ACCOUNTS.contains(a);
+            let reads = access
+                .read_accounts
+                .iter()
+                .filter(keep)
+                .map(|a| Key::Account(*a))
+                .chain(access.read_slots.iter().map(|(a, s)| Key::Storage(*a, *s)))
+                .collect();
+            let writes = access
+                .written_accounts
+                .iter()
+                .filter(keep)
+                .map(|a| Key::Account(*a))
+                .chain(access.written_slots.iter().map(|(a, s)| Key::Storage(*a, *s)))
+                .collect();
+            out.push((tx.hash, Arc::new((reads, writes))));
+        }
+        Ok(out)
+    };
+    let results: Vec<_> = {
+        use rayon::prelude::*;
+        let all = || shards.par_iter().map(run).collect::<Vec<_>>();
+        match pool {
+            Some(pool) => pool.install(all),
+            None => all(),
+        }
+    };
+    let mut entries = cache.entries.lock();
+    let mut n = 0;
+    for r in results {
+        for (hash, keys) in r? {
+            entries.insert(hash, keys);
+            n += 1;
+        }
+    }
+    Ok(n)
 }
 
 fn predict<P: StateProvider + ?Sized>(
     tx: &RecoveredTx,
     state: &P,
+    cache: &PredictionCache,
 ) -> Result<Option<Predicted>, FatalError> {
     let sender = tx.signer;
     if FEE_ACCOUNTS.contains(&sender) || tx.envelope.authorization_list().is_some() {
@@ -116,6 +227,7 @@ fn predict<P: StateProvider + ?Sized>(
         reads: Vec::new(),
         writes: vec![Key::Account(sender)],
         transfer_to: None,
+        guarded: false,
     };
     let input = tx.envelope.input();
     let value = tx.envelope.value();
@@ -142,7 +254,13 @@ fn predict<P: StateProvider + ?Sized>(
         return Ok(Some(p));
     }
     if !input.is_empty() {
-        return Ok(None);
+        // Contract code: only what speculative execution learnt.
+        return Ok(cache.get(&tx.hash).map(|keys| Predicted {
+            reads: keys.0.clone(),
+            writes: keys.1.clone(),
+            transfer_to: None,
+            guarded: true,
+        }));
     }
     p.writes.push(Key::Account(to));
     p.transfer_to = Some(to);
@@ -216,7 +334,7 @@ fn group(preds: &[&Predicted]) -> Vec<usize> {
             Some(&l) => Key::Prefix(*a, *d, parts[..l.min(parts.len())].to_vec()),
             None => k.clone(),
         },
-        Key::Account(_) => k.clone(),
+        Key::Account(_) | Key::Storage(..) => k.clone(),
     };
     let mut writers: HashMap<Key, usize> = HashMap::default();
     let mut readers: HashMap<Key, Vec<usize>> = HashMap::default();
@@ -246,7 +364,7 @@ fn group(preds: &[&Predicted]) -> Vec<usize> {
 
 /// A transaction handed to a bin: its block-order index, the transaction, and the recipient
 /// when it was predicted as a plain transfer.
-type BinTx = (usize, Arc<RecoveredTx>, Option<Address>);
+type BinTx = (usize, Arc<RecoveredTx>, Option<Address>, bool);
 
 /// One transaction as a bin executed it.
 struct Done {
@@ -283,7 +401,7 @@ fn run_bin(
         let mut exec = BlockExecutor::new(evm, next, &mut state);
         let mut blocked: HashSet<Address> = HashSet::default();
         let mut deferred_senders: HashSet<Address> = HashSet::default();
-        for (index, tx, transfer_to) in txs {
+        for (index, tx, transfer_to, guarded) in txs {
             let mut access = TxAccess::default();
             if deferred_senders.contains(&tx.signer) {
                 deferred.push(*index);
@@ -313,6 +431,13 @@ fn run_bin(
                     access.read_accounts.extend([tx.signer, *to]);
                     access.written_accounts.extend([tx.signer, *to]);
                     exec.execute((**tx).clone())?
+                }
+                None if *guarded => {
+                    let outcome = exec.execute_guarded((**tx).clone(), &mut access)?;
+                    if access.touches_fee_vault {
+                        return Ok(Err("contract code touched a fee vault"));
+                    }
+                    outcome
                 }
                 None => exec.execute_recording((**tx).clone(), &mut access)?,
             };
@@ -489,6 +614,7 @@ pub(crate) fn execute(
     deposit: &ExecutedBlock,
     deposit_changes: StateChanges,
     candidates: Vec<Arc<RecoveredTx>>,
+    cache: &PredictionCache,
 ) -> Result<Result<ParallelOutcome, ParallelStats>, FatalError> {
     let base = db.latest().map_err(|e| FatalError(e.to_string()))?;
     let overlay = Overlay {
@@ -518,7 +644,7 @@ pub(crate) fn execute(
         let predict_all = || {
             candidates
                 .par_iter()
-                .map(|tx| predict(tx, &overlay))
+                .map(|tx| predict(tx, &overlay, cache))
                 .collect::<Result<Vec<_>, _>>()
         };
         match pool {
@@ -596,7 +722,10 @@ pub(crate) fn execute(
             members.sort_unstable();
             members
                 .into_iter()
-                .map(|i| (i, predicted[i].0.clone(), predicted[i].1.transfer_to))
+                .map(|i| {
+                    let p = &predicted[i].1;
+                    (i, predicted[i].0.clone(), p.transfer_to, p.guarded)
+                })
                 .collect()
         })
         .collect();

@@ -26,7 +26,7 @@ use alloy_primitives::{Address, B256, Bloom, U256, keccak256};
 
 use crate::{
     header::{holocene_extra_data, next_base_fee},
-    parallel::ParallelStats,
+    parallel::{ParallelStats, PredictionCache},
 };
 
 /// Block-building failures (the node's, never a transaction's).
@@ -92,6 +92,7 @@ pub struct BlockBuilder {
     pub gas_limit: u64,
     mode: BuilderMode,
     workers: Option<Arc<rayon::ThreadPool>>,
+    predictions: Arc<PredictionCache>,
 }
 
 impl BlockBuilder {
@@ -105,7 +106,35 @@ impl BlockBuilder {
             gas_limit,
             mode: BuilderMode::Sequential,
             workers: None,
+            predictions: Arc::default(),
         }
+    }
+
+    /// Executes contract-calling `txs` speculatively on the head state (what pool admission
+    /// does for the parallel builder) and caches their access sets; returns how many were
+    /// learnt. A no-op for the sequential builder.
+    pub fn speculate(&self, txs: &[Arc<RecoveredTx>]) -> Result<usize, BuildError> {
+        let BuilderMode::Parallel { threads } = self.mode else {
+            return Ok(0);
+        };
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let (next, _) = self.next_block_env(now)?;
+        Ok(crate::parallel::speculate(
+            &self.db,
+            &self.evm,
+            &next,
+            self.workers.as_deref(),
+            threads,
+            &self.predictions,
+            txs,
+        )?)
+    }
+
+    /// The speculative access sets held for pool transactions.
+    pub fn predictions(&self) -> &PredictionCache {
+        &self.predictions
     }
 
     /// Switches the execution mode; parallel mode gets its own worker pool.
@@ -214,6 +243,7 @@ impl BlockBuilder {
                     &deposit_block,
                     state.into_changes(),
                     txs.clone(),
+                    &self.predictions,
                 )?;
                 match outcome {
                     Ok(out) => (out.block, out.changes, out.invalid, Some(out.stats)),
@@ -315,6 +345,10 @@ impl BlockBuilder {
             commit_ms = commit.as_millis() as u64,
             "built block"
         );
+        if !self.predictions.is_empty() {
+            self.predictions
+                .forget(block.transactions.iter().map(|t| &t.hash).chain(&invalid));
+        }
         Ok((
             BuiltBlock {
                 block: Arc::new(block),

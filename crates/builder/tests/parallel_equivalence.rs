@@ -26,6 +26,16 @@ use proptest::prelude::*;
 const COUNTER: Address = address!("0x00000000000000000000000000000000c0ffee01");
 const COUNTER_CODE: [u8; 10] = [0x60, 0x00, 0x54, 0x60, 0x01, 0x01, 0x60, 0x00, 0x55, 0x00];
 const GAS_LIMIT: u64 = 200_000_000;
+/// A contract that stores the base-fee vault's balance (PUSH20 vault BALANCE PUSH1 0 SSTORE
+/// STOP): code the parallel builder must keep in block order.
+const VAULT_READER: Address = address!("0x00000000000000000000000000000000c0ffee02");
+
+fn vault_reader_code() -> Bytes {
+    let mut code = vec![0x73];
+    code.extend_from_slice(agnt2_primitives::constants::BASE_FEE_VAULT.as_slice());
+    code.extend_from_slice(&[0x31, 0x60, 0x00, 0x55, 0x00]);
+    Bytes::from(code)
+}
 
 fn key(i: u64) -> PrivateKeySigner {
     let mut seed = keccak256(i.to_be_bytes());
@@ -57,6 +67,13 @@ fn spec(senders: &[PrivateKeySigner]) -> Arc<ChainSpec> {
         COUNTER,
         GenesisAccount {
             code: Some(Bytes::from_static(&COUNTER_CODE)),
+            ..Default::default()
+        },
+    );
+    spec.genesis.alloc.insert(
+        VAULT_READER,
+        GenesisAccount {
+            code: Some(vault_reader_code()),
             ..Default::default()
         },
     );
@@ -128,7 +145,7 @@ fn workload(
         let si = (s as usize) % SHARED_SENDERS;
         let k = &senders[si];
         let nonce = nonces[si];
-        let tx = match kind % 10 {
+        let tx = match kind % 12 {
             // Transfers to a shared recipient set: fewer recipients, more conflicts.
             0..=3 => sign(
                 k,
@@ -188,8 +205,12 @@ fn workload(
                 .abi_encode(),
                 300_000,
             ),
-            // Contract code: the sequential tail.
-            8 => sign(k, nonce, COUNTER, U256::ZERO, vec![], 100_000),
+            // Contract code with calldata: speculated when the builder was told in advance.
+            8 => sign(k, nonce, COUNTER, U256::ZERO, vec![1], 100_000),
+            // Code that reads a fee vault: must stay in block order.
+            10 => sign(k, nonce, VAULT_READER, U256::ZERO, vec![1], 100_000),
+            // A "transfer" to a contract: deferred to the tail at execution.
+            11 => sign(k, nonce, COUNTER, U256::ZERO, vec![], 100_000),
             // A nonce gap: invalid, must be dropped the same way.
             _ => sign(
                 k,
@@ -200,7 +221,7 @@ fn workload(
                 21_000,
             ),
         };
-        if kind % 10 != 9 {
+        if kind % 12 != 9 {
             nonces[si] += 1;
         }
         out.push(tx);
@@ -244,12 +265,16 @@ proptest! {
         threads in 1usize..=8,
         recipients in 1u64..40,
         conflict_pct in 0u8..=100,
+        speculate in any::<bool>(),
         steps in proptest::collection::vec((0u64..12, any::<u8>(), any::<u64>(), 0u64..1_000, any::<u8>()), 1..120),
     ) {
         let senders: Vec<PrivateKeySigner> = (0..SHARED_SENDERS as u64 + 120).map(key).collect();
         let spec = spec(&senders);
         let (_dir, par) = builder(&spec, BuilderMode::Parallel { threads });
         let txs = workload(&senders, &steps, recipients, conflict_pct);
+        if speculate {
+            par.speculate(&txs).expect("speculate");
+        }
         let ts = 1_000;
         let (built, _invalid) = par.build(ts, None, txs).expect("parallel build");
         let again = rebuild_sequentially(&spec, &built, ts);
@@ -329,4 +354,56 @@ fn random_workloads_exercise_the_parallel_path() {
     );
     let again = rebuild_sequentially(&spec, &built, 1_000);
     assert_same(&built, &again);
+}
+
+#[test]
+fn speculated_contract_calls_run_in_parallel_and_vault_readers_stay_in_order() {
+    let senders: Vec<PrivateKeySigner> = (0..40).map(key).collect();
+    let spec = spec(&senders);
+    let (_dir, par) = builder(&spec, BuilderMode::Parallel { threads: 2 });
+    // Each sender calls its own counter-like slot? All call COUNTER (one hot slot) half the
+    // time; the rest are independent transfers; one reads the fee vault.
+    let mut txs: Vec<_> = senders[..30]
+        .iter()
+        .enumerate()
+        .map(|(i, k)| {
+            sign(
+                k,
+                0,
+                recipient(500 + i as u64),
+                U256::from(1),
+                vec![],
+                21_000,
+            )
+        })
+        .collect();
+    txs.extend(
+        senders[30..39]
+            .iter()
+            .map(|k| sign(k, 0, COUNTER, U256::ZERO, vec![7], 100_000)),
+    );
+    txs.push(sign(
+        &senders[39],
+        0,
+        VAULT_READER,
+        U256::ZERO,
+        vec![7],
+        100_000,
+    ));
+    let learnt = par.speculate(&txs).expect("speculate");
+    assert_eq!(
+        learnt, 9,
+        "the counter calls are learnt, the vault reader is not"
+    );
+    let (built, invalid) = par.build(1_000, None, txs).expect("build");
+    assert!(invalid.is_empty());
+    let stats = built.parallel.clone().expect("stats");
+    assert_eq!(stats.fallback, None, "{stats:?}");
+    assert_eq!((stats.predicted, stats.tail), (39, 1), "{stats:?}");
+    let again = rebuild_sequentially(&spec, &built, 1_000);
+    assert_same(&built, &again);
+    assert!(
+        par.predictions().is_empty(),
+        "included transactions are forgotten"
+    );
 }

@@ -10,7 +10,7 @@ use op_revm::{
     DefaultOp, OpBuilder, OpContext, OpEvm, OpHaltReason, OpTransaction, OpTransactionError,
 };
 use revm::{
-    Context, Database, DatabaseCommit, ExecuteEvm,
+    Context, Database, DatabaseCommit, ExecuteEvm, InspectEvm,
     context::{
         TxEnv,
         result::{EVMError, ExecutionResult, ResultAndState},
@@ -63,7 +63,7 @@ pub struct ExecutedBlock {
 /// Executes transactions one after another on top of a [`StateDb`]: the reference semantics
 /// that every parallel builder result must match.
 pub struct BlockExecutor<'db, P: StateProvider> {
-    evm: AgentEvm<OpContext<&'db mut StateDb<P>>>,
+    evm: AgentEvm<OpContext<&'db mut StateDb<P>>, FeeVaultGuard>,
     base_fee: u64,
     gas_limit: u64,
     out: ExecutedBlock,
@@ -90,6 +90,46 @@ pub struct TxAccess {
     pub read_slots: Vec<(Address, U256)>,
     /// Slots whose value changed.
     pub written_slots: Vec<(Address, U256)>,
+    /// Contract code looked at a fee vault (balance, code, call), only known for guarded runs.
+    pub touches_fee_vault: bool,
+}
+
+/// Accounts every transaction credits fees to.
+const FEE_VAULTS: [Address; 4] = [
+    agnt2_primitives::constants::SEQUENCER_FEE_VAULT,
+    agnt2_primitives::constants::BASE_FEE_VAULT,
+    agnt2_primitives::constants::L1_FEE_VAULT,
+    agnt2_primitives::constants::OPERATOR_FEE_VAULT,
+];
+
+/// An inspector that notes whether code touched a fee vault: BALANCE, EXTCODE*, any CALL to it
+/// or SELFDESTRUCT in its favour. Dormant unless the executor runs a transaction guarded.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct FeeVaultGuard {
+    hit: bool,
+}
+
+impl<CTX> revm::Inspector<CTX, revm::interpreter::interpreter::EthInterpreter> for FeeVaultGuard {
+    fn step(
+        &mut self,
+        interp: &mut revm::interpreter::Interpreter<revm::interpreter::interpreter::EthInterpreter>,
+        _context: &mut CTX,
+    ) {
+        use revm::interpreter::interpreter_types::Jumps;
+        let depth = match interp.bytecode.opcode() {
+            // BALANCE, EXTCODESIZE, EXTCODECOPY, EXTCODEHASH, SELFDESTRUCT: address on top.
+            0x31 | 0x3b | 0x3c | 0x3f | 0xff => 0,
+            // CALL, CALLCODE, DELEGATECALL, STATICCALL: address below the gas.
+            0xf1 | 0xf2 | 0xf4 | 0xfa => 1,
+            _ => return,
+        };
+        if let Ok(word) = interp.stack.peek(depth) {
+            let address = Address::from_word(word.into());
+            if FEE_VAULTS.contains(&address) {
+                self.hit = true;
+            }
+        }
+    }
 }
 
 fn record_access<P: StateProvider>(
@@ -136,7 +176,7 @@ impl<'db, P: StateProvider> BlockExecutor<'db, P> {
             .with_db(db)
             .with_block(next.block_env())
             .with_cfg(config.cfg())
-            .build_op()
+            .build_op_with_inspector(FeeVaultGuard::default())
             .with_precompiles(AgentPrecompiles::new(config.spec));
         Self {
             evm,
@@ -162,7 +202,7 @@ impl<'db, P: StateProvider> BlockExecutor<'db, P> {
 
     /// Executes `tx` and, unless it is invalid, commits it to the block.
     pub fn execute(&mut self, tx: RecoveredTx) -> Result<TxOutcome, FatalError> {
-        self.execute_inner(tx, None)
+        self.execute_inner(tx, None, false)
     }
 
     /// Like [`BlockExecutor::execute`], also reporting what the transaction read and wrote (the
@@ -172,13 +212,25 @@ impl<'db, P: StateProvider> BlockExecutor<'db, P> {
         tx: RecoveredTx,
         access: &mut TxAccess,
     ) -> Result<TxOutcome, FatalError> {
-        self.execute_inner(tx, Some(access))
+        self.execute_inner(tx, Some(access), false)
+    }
+
+    /// Like [`BlockExecutor::execute_recording`], with contract code watched for any access to
+    /// a fee vault ([`TxAccess::touches_fee_vault`]): the parallel builder merges vault credits
+    /// apart, so code that looks at a vault must run in block order.
+    pub fn execute_guarded(
+        &mut self,
+        tx: RecoveredTx,
+        access: &mut TxAccess,
+    ) -> Result<TxOutcome, FatalError> {
+        self.execute_inner(tx, Some(access), true)
     }
 
     fn execute_inner(
         &mut self,
         tx: RecoveredTx,
         access: Option<&mut TxAccess>,
+        guarded: bool,
     ) -> Result<TxOutcome, FatalError> {
         if tx.gas_limit() > self.gas_left() {
             return Ok(TxOutcome::DoesNotFit);
@@ -194,7 +246,13 @@ impl<'db, P: StateProvider> BlockExecutor<'db, P> {
             None
         };
         let env = tx_env(&tx);
-        let ResultAndState { result, state } = match self.evm.transact(env) {
+        let run = if guarded {
+            self.evm.0.inspector.hit = false;
+            self.evm.inspect_tx(env)
+        } else {
+            self.evm.transact(env)
+        };
+        let ResultAndState { result, state } = match run {
             Ok(r) => r,
             Err(EVMError::Transaction(e)) => return Ok(TxOutcome::Invalid(tx_error_message(&e))),
             Err(EVMError::Database(e)) => return Err(FatalError(e.to_string())),
@@ -202,6 +260,7 @@ impl<'db, P: StateProvider> BlockExecutor<'db, P> {
         };
         let l1_fee = self.l1_fee(&tx);
         if let Some(access) = access {
+            access.touches_fee_vault |= guarded && self.evm.0.inspector.hit;
             let db = &mut self.evm.0.ctx.journaled_state.database;
             record_access(db, &state, access).map_err(|e| FatalError(e.to_string()))?;
         }

@@ -17,7 +17,7 @@ pub use config::{EvmConfig, NextBlock};
 pub use db::{DbError, StateDb};
 pub use executor::{
     AgentEvm, BlockExecutor, CallError, CallRequest, CallResult, ExecutedBlock, ExecutedTx,
-    FatalError, TxAccess, TxOutcome, call, set_cumulative_gas, tx_error_message,
+    FatalError, FeeVaultGuard, TxAccess, TxOutcome, call, set_cumulative_gas, tx_error_message,
 };
 pub use l1info::{L1Origin, l1_info_deposit};
 pub use tracer::{CallTracer, trace_call};
