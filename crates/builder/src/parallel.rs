@@ -103,16 +103,19 @@ struct Predicted {
     guarded: bool,
 }
 
+/// What speculative execution learnt about one transaction: the keys it read and wrote.
+type Learnt = (Vec<Key>, Vec<Key>);
+
 /// Access sets learnt by executing transactions speculatively (at pool admission, against the
 /// state of the time), keyed by transaction hash. A stale entry only costs a misprediction,
 /// which validation catches.
 #[derive(Debug, Default)]
 pub struct PredictionCache {
-    entries: parking_lot::Mutex<HashMap<B256, Arc<(Vec<Key>, Vec<Key>)>>>,
+    entries: parking_lot::Mutex<HashMap<B256, Arc<Learnt>>>,
 }
 
 impl PredictionCache {
-    fn get(&self, hash: &B256) -> Option<Arc<(Vec<Key>, Vec<Key>)>> {
+    fn get(&self, hash: &B256) -> Option<Arc<Learnt>> {
         self.entries.lock().get(hash).cloned()
     }
 
@@ -159,7 +162,8 @@ pub(crate) fn speculate(
         let shard = (tx.signer.0[19] as usize) % workers;
         shards[shard].push(tx);
     }
-    let run = |shard: &Vec<&Arc<RecoveredTx>>| -> Result<Vec<(B256, Arc<(Vec<Key>, Vec<Key>)>)>, FatalError> {
+    type Shard<'a> = Vec<&'a Arc<RecoveredTx>>;
+    let run = |shard: &Shard<'_>| -> Result<Vec<(B256, Arc<Learnt>)>, FatalError> {
         let base = db.latest().map_err(|e| FatalError(e.to_string()))?;
         let mut state = StateDb::new(base);
         let mut exec = BlockExecutor::new(evm, next, &mut state);
@@ -183,7 +187,12 @@ pub(crate) fn speculate(
                 .iter()
                 .filter(keep)
                 .map(|a| Key::Account(*a))
-                .chain(access.written_slots.iter().map(|(a, s)| Key::Storage(*a, *s)))
+                .chain(
+                    access
+                        .written_slots
+                        .iter()
+                        .map(|(a, s)| Key::Storage(*a, *s)),
+                )
                 .collect();
             out.push((tx.hash, Arc::new((reads, writes))));
         }
