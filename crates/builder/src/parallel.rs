@@ -101,10 +101,33 @@ struct Predicted {
     /// Predicted by speculative execution: contract code runs, so the bin watches it for fee
     /// vault access.
     guarded: bool,
+    /// Gas the transaction is expected to use (its limit when nothing better is known).
+    est_gas: u64,
+    /// Keys learnt by speculative execution (shared with the cache, not copied).
+    learnt: Option<Arc<Learnt>>,
 }
 
-/// What speculative execution learnt about one transaction: the keys it read and wrote.
-type Learnt = (Vec<Key>, Vec<Key>);
+impl Predicted {
+    fn all_reads(&self) -> impl Iterator<Item = &Key> {
+        self.reads
+            .iter()
+            .chain(self.learnt.iter().flat_map(|l| l.0.iter()))
+    }
+
+    fn all_writes(&self) -> impl Iterator<Item = &Key> {
+        self.writes
+            .iter()
+            .chain(self.learnt.iter().flat_map(|l| l.1.iter()))
+    }
+}
+
+/// Above this many cached predictions the cache starts over (stale entries of evicted
+/// transactions would otherwise accumulate).
+const MAX_CACHED_PREDICTIONS: usize = 400_000;
+
+/// What speculative execution learnt about one transaction: the keys it read and wrote, and
+/// the gas it used.
+type Learnt = (Vec<Key>, Vec<Key>, u64);
 
 /// Access sets learnt by executing transactions speculatively (at pool admission, against the
 /// state of the time), keyed by transaction hash. A stale entry only costs a misprediction,
@@ -154,8 +177,9 @@ pub(crate) fn speculate(
     let workers = threads.max(1);
     let mut shards: Vec<Vec<&Arc<RecoveredTx>>> = vec![Vec::new(); workers];
     for tx in txs {
-        let to = tx.envelope.to().unwrap_or_default();
-        let plain = tx.envelope.input().is_empty() || is_native(&to) || to == IDENTITY_REGISTRY;
+        // Plain transfers need no speculation; registry calls get their keys from calldata but
+        // are speculated too, for their gas.
+        let plain = tx.envelope.input().is_empty();
         if plain || cache.get(&tx.hash).is_some() {
             continue;
         }
@@ -170,7 +194,9 @@ pub(crate) fn speculate(
         let mut out = Vec::new();
         for tx in shard {
             let mut access = TxAccess::default();
+            let left = exec.gas_left();
             let outcome = exec.execute_guarded((***tx).clone(), &mut access)?;
+            let gas_used = left - exec.gas_left();
             if !matches!(outcome, TxOutcome::Included) || access.touches_fee_vault {
                 continue;
             }
@@ -194,7 +220,7 @@ pub(crate) fn speculate(
                         .map(|(a, s)| Key::Storage(*a, *s)),
                 )
                 .collect();
-            out.push((tx.hash, Arc::new((reads, writes))));
+            out.push((tx.hash, Arc::new((reads, writes, gas_used))));
         }
         Ok(out)
     };
@@ -207,6 +233,10 @@ pub(crate) fn speculate(
         }
     };
     let mut entries = cache.entries.lock();
+    // Transactions evicted from the pool are never forgotten one by one; bound the cache.
+    if entries.len() > MAX_CACHED_PREDICTIONS {
+        entries.clear();
+    }
     let mut n = 0;
     for r in results {
         for (hash, keys) in r? {
@@ -220,7 +250,7 @@ pub(crate) fn speculate(
 fn predict<P: StateProvider + ?Sized>(
     tx: &RecoveredTx,
     state: &P,
-    cache: &PredictionCache,
+    cache: &HashMap<B256, Arc<Learnt>>,
 ) -> Result<Option<Predicted>, FatalError> {
     let sender = tx.signer;
     if FEE_ACCOUNTS.contains(&sender) || tx.envelope.authorization_list().is_some() {
@@ -237,6 +267,8 @@ fn predict<P: StateProvider + ?Sized>(
         writes: vec![Key::Account(sender)],
         transfer_to: None,
         guarded: false,
+        est_gas: tx.gas_limit(),
+        learnt: None,
     };
     let input = tx.envelope.input();
     let value = tx.envelope.value();
@@ -260,19 +292,26 @@ fn predict<P: StateProvider + ?Sized>(
         }
         p.reads.extend(set.reads.iter().map(key_of));
         p.writes.extend(set.writes.iter().map(key_of));
+        if let Some(l) = cache.get(&tx.hash) {
+            p.est_gas = l.2;
+        }
         return Ok(Some(p));
     }
     if !input.is_empty() {
         // Contract code: only what speculative execution learnt.
         return Ok(cache.get(&tx.hash).map(|keys| Predicted {
-            reads: keys.0.clone(),
-            writes: keys.1.clone(),
+            reads: Vec::new(),
+            writes: Vec::new(),
             transfer_to: None,
             guarded: true,
+            est_gas: keys.2,
+            learnt: Some(keys.clone()),
         }));
     }
     p.writes.push(Key::Account(to));
     p.transfer_to = Some(to);
+    // A value transfer without calldata to an account without code costs exactly this.
+    p.est_gas = 21_000;
     Ok(Some(p))
 }
 
@@ -331,7 +370,7 @@ impl Groups {
 fn group(preds: &[&Predicted]) -> Vec<usize> {
     let mut shortest: HashMap<(Address, u8), usize> = HashMap::default();
     for p in preds {
-        for k in p.reads.iter().chain(&p.writes) {
+        for k in p.all_reads().chain(p.all_writes()) {
             if let Key::Prefix(a, d, lead) = k {
                 let e = shortest.entry((*a, *d)).or_insert(lead.len());
                 *e = (*e).min(lead.len());
@@ -349,7 +388,7 @@ fn group(preds: &[&Predicted]) -> Vec<usize> {
     let mut readers: HashMap<Key, Vec<usize>> = HashMap::default();
     let mut uf = Groups((0..preds.len()).collect());
     for (i, p) in preds.iter().enumerate() {
-        for k in &p.writes {
+        for k in p.all_writes() {
             match writers.entry(bucket(k)) {
                 alloy_primitives::map::Entry::Occupied(e) => uf.union(*e.get(), i),
                 alloy_primitives::map::Entry::Vacant(e) => {
@@ -357,7 +396,7 @@ fn group(preds: &[&Predicted]) -> Vec<usize> {
                 }
             }
         }
-        for k in &p.reads {
+        for k in p.all_reads() {
             readers.entry(bucket(k)).or_default().push(i);
         }
     }
@@ -631,6 +670,10 @@ pub(crate) fn execute(
         changes: &deposit_changes,
     };
     let mut stats = ParallelStats::default();
+    if threads < 2 {
+        stats.fallback = Some("one thread");
+        return Ok(Err(stats));
+    }
     let t0 = std::time::Instant::now();
     let phase = |name: &'static str, t: &std::time::Instant| {
         tracing::debug!(
@@ -640,20 +683,24 @@ pub(crate) fn execute(
         );
     };
 
-    // Classify. Predicted transactions reserve their gas limit up front (so each fits whatever
-    // the others use); the tail runs afterwards on the gas actually left, as the sequential
-    // builder would.
-    let mut gas_left = next.gas_limit.saturating_sub(deposit.gas_used);
+    // Classify. Predicted transactions are admitted while the gas expected before them plus
+    // their own limit fits (the condition the sequential executor checks); after execution the
+    // actual figures are checked again. The tail runs afterwards on the gas actually left, as
+    // the sequential builder would.
+    let block_left = next.gas_limit.saturating_sub(deposit.gas_used);
+    let mut expected: u64 = 0;
     let mut tail_senders: HashSet<Address> = HashSet::default();
     let mut blocked: HashSet<Address> = HashSet::default();
     let mut predicted: Vec<(Arc<RecoveredTx>, Predicted, usize)> = Vec::new();
     let mut tail: Vec<(usize, Arc<RecoveredTx>)> = Vec::new();
+    let learnt = cache.entries.lock();
     let predictions: Vec<Option<Predicted>> = {
         use rayon::prelude::*;
+        let learnt: &HashMap<B256, Arc<Learnt>> = &learnt;
         let predict_all = || {
             candidates
                 .par_iter()
-                .map(|tx| predict(tx, &overlay, cache))
+                .map(|tx| predict(tx, &overlay, learnt))
                 .collect::<Result<Vec<_>, _>>()
         };
         match pool {
@@ -661,6 +708,7 @@ pub(crate) fn execute(
             None => predict_all()?,
         }
     };
+    drop(learnt);
     for (pool_index, (tx, prediction)) in candidates.into_iter().zip(predictions).enumerate() {
         if blocked.contains(&tx.signer) {
             continue;
@@ -671,8 +719,8 @@ pub(crate) fn execute(
             prediction
         };
         match prediction {
-            Some(p) if tx.gas_limit() <= gas_left => {
-                gas_left -= tx.gas_limit();
+            Some(p) if expected.saturating_add(tx.gas_limit()) <= block_left => {
+                expected += p.est_gas.min(tx.gas_limit());
                 predicted.push((tx, p, pool_index));
             }
             Some(_) => {
@@ -695,6 +743,7 @@ pub(crate) fn execute(
         by_root.entry(*r).or_default().push(i);
     }
     stats.groups = by_root.len();
+
     let mut groups: Vec<(u64, Vec<usize>)> = by_root
         .into_values()
         .map(|members| {
@@ -846,6 +895,11 @@ pub(crate) fn execute(
         let tx = &predicted[d.index].0;
         match (d.outcome, d.receipt) {
             (TxOutcome::Included, Some((executed, mut r))) => {
+                // The sequential executor admits a transaction only if its limit fits.
+                if executed.gas_limit() > next.gas_limit.saturating_sub(block.gas_used) {
+                    stats.fallback = Some("gas estimate exceeded");
+                    return Ok(Err(stats));
+                }
                 block.gas_used += r.meta.gas_used;
                 set_cumulative_gas(&mut r.receipt, block.gas_used);
                 block.receipts.push(r);

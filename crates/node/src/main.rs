@@ -354,7 +354,11 @@ async fn produce_blocks(
             let now = std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)?
                 .as_secs();
-            let candidates = agnt2_builder::pool_candidates(&b, &p, now)?;
+            let candidates: Vec<_> = agnt2_builder::pool_candidates(&b, &p, now)?
+                .into_iter()
+                .collect();
+            // Learn the access sets of contract calls not seen before (parallel builder only).
+            b.speculate(&candidates)?;
             let (built, invalid) = b.build(now, None, candidates)?;
             for h in invalid {
                 p.remove(&h);
