@@ -368,6 +368,7 @@ impl Groups {
 /// key of that domain is cut to its first `L` words (a prefix covers exactly the slots that
 /// share those words).
 fn group(preds: &[&Predicted]) -> Vec<usize> {
+    use std::hash::{BuildHasher, Hasher};
     let mut shortest: HashMap<(Address, u8), usize> = HashMap::default();
     for p in preds {
         for k in p.all_reads().chain(p.all_writes()) {
@@ -377,33 +378,51 @@ fn group(preds: &[&Predicted]) -> Vec<usize> {
             }
         }
     }
-    let bucket = |k: &Key| match k {
-        Key::Slot(a, d, parts) | Key::Prefix(a, d, parts) => match shortest.get(&(*a, *d)) {
-            Some(&l) => Key::Prefix(*a, *d, parts[..l.min(parts.len())].to_vec()),
-            None => k.clone(),
-        },
-        Key::Account(_) | Key::Storage(..) => k.clone(),
+    // Keys become 64-bit fingerprints of their bucket: no allocation per key, and a collision
+    // can only join groups that did not need joining (validation still checks real accesses).
+    let state = alloy_primitives::map::DefaultHashBuilder::default();
+    let id = |k: &Key| -> u64 {
+        let mut h = state.build_hasher();
+        match k {
+            Key::Account(a) => {
+                h.write_u8(0);
+                h.write(a.as_slice());
+            }
+            Key::Storage(a, slot) => {
+                h.write_u8(1);
+                h.write(a.as_slice());
+                h.write(&slot.to_be_bytes::<32>());
+            }
+            Key::Slot(a, d, parts) | Key::Prefix(a, d, parts) => {
+                let cut = shortest
+                    .get(&(*a, *d))
+                    .map_or(parts.len(), |l| (*l).min(parts.len()));
+                h.write_u8(2);
+                h.write(a.as_slice());
+                h.write_u8(*d);
+                for part in &parts[..cut] {
+                    h.write(&part.to_be_bytes::<32>());
+                }
+            }
+        }
+        h.finish()
     };
-    let mut writers: HashMap<Key, usize> = HashMap::default();
-    let mut readers: HashMap<Key, Vec<usize>> = HashMap::default();
+    let mut writers: HashMap<u64, usize> = HashMap::default();
     let mut uf = Groups((0..preds.len()).collect());
     for (i, p) in preds.iter().enumerate() {
         for k in p.all_writes() {
-            match writers.entry(bucket(k)) {
+            match writers.entry(id(k)) {
                 alloy_primitives::map::Entry::Occupied(e) => uf.union(*e.get(), i),
                 alloy_primitives::map::Entry::Vacant(e) => {
                     e.insert(i);
                 }
             }
         }
-        for k in p.all_reads() {
-            readers.entry(bucket(k)).or_default().push(i);
-        }
     }
-    for (k, rs) in readers {
-        if let Some(&w) = writers.get(&k) {
-            for r in rs {
-                uf.union(w, r);
+    for (i, p) in preds.iter().enumerate() {
+        for k in p.all_reads() {
+            if let Some(&w) = writers.get(&id(k)) {
+                uf.union(w, i);
             }
         }
     }
@@ -521,75 +540,87 @@ fn run_bin(
 /// bins touched, no bin may have read it after another bin's earlier transaction wrote it.
 /// Returns the reason to fall back, if any.
 fn validate(results: &[BinResult]) -> Option<&'static str> {
-    #[derive(Hash, PartialEq, Eq, Clone, Copy)]
-    enum K {
-        A(Address),
-        S(Address, U256),
-    }
-    const MULTI: usize = usize::MAX;
-    let touched = |d: &Done| {
-        d.access
+    use std::hash::{BuildHasher, Hasher};
+    // Fingerprints: a collision can only report a conflict that is not there (a needless
+    // fallback), never hide one.
+    let state = alloy_primitives::map::DefaultHashBuilder::default();
+    let account = |a: &Address| {
+        let mut h = state.build_hasher();
+        h.write_u8(0);
+        h.write(a.as_slice());
+        h.finish()
+    };
+    let slot = |(a, s): &(Address, U256)| {
+        let mut h = state.build_hasher();
+        h.write_u8(1);
+        h.write(a.as_slice());
+        h.write(&s.to_be_bytes::<32>());
+        h.finish()
+    };
+    let for_touched = |d: &Done, f: &mut dyn FnMut(u64)| {
+        for a in d
+            .access
             .read_accounts
             .iter()
             .chain(&d.access.written_accounts)
-            .filter(|a| !FEE_ACCOUNTS.contains(a))
-            .map(|a| K::A(*a))
-            .chain(
-                d.access
-                    .read_slots
-                    .iter()
-                    .chain(&d.access.written_slots)
-                    .map(|(a, s)| K::S(*a, *s)),
-            )
-            .collect::<Vec<_>>()
+        {
+            if !FEE_ACCOUNTS.contains(a) {
+                f(account(a));
+            }
+        }
+        for s in d.access.read_slots.iter().chain(&d.access.written_slots) {
+            f(slot(s));
+        }
     };
+    const MULTI: usize = usize::MAX;
     // Pass 1: which keys did more than one bin touch?
-    let mut owner: HashMap<K, usize> = HashMap::default();
+    let mut owner: HashMap<u64, usize> = HashMap::default();
     for (b, r) in results.iter().enumerate() {
         for d in &r.done {
-            for k in touched(d) {
+            for_touched(d, &mut |k| {
                 let e = owner.entry(k).or_insert(b);
                 if *e != b {
                     *e = MULTI;
                 }
-            }
+            });
         }
     }
     if !owner.values().any(|b| *b == MULTI) {
         return None;
     }
-    // Pass 2, shared keys only: earliest write per bin, latest read per bin.
-    let mut first_write: HashMap<K, Vec<(usize, usize)>> = HashMap::default();
-    let mut last_read: HashMap<K, Vec<(usize, usize)>> = HashMap::default();
+    // Pass 2, shared keys only: writes and touches per bin, in block order.
+    let mut writes: HashMap<u64, Vec<(usize, usize)>> = HashMap::default();
+    let mut touches: HashMap<u64, Vec<(usize, usize)>> = HashMap::default();
     for (b, r) in results.iter().enumerate() {
         for d in &r.done {
-            let writes = d
+            let shared = |k: &u64| owner.get(k) == Some(&MULTI);
+            let written = d
                 .access
                 .written_accounts
                 .iter()
                 .filter(|a| !FEE_ACCOUNTS.contains(a))
-                .map(|a| K::A(*a))
-                .chain(d.access.written_slots.iter().map(|(a, s)| K::S(*a, *s)));
-            for k in writes {
-                if owner.get(&k) == Some(&MULTI) {
-                    first_write.entry(k).or_default().push((b, d.index));
+                .map(account)
+                .chain(d.access.written_slots.iter().map(slot));
+            for k in written {
+                if shared(&k) {
+                    writes.entry(k).or_default().push((b, d.index));
                 }
             }
-            for k in touched(d) {
-                if owner.get(&k) == Some(&MULTI) {
-                    last_read.entry(k).or_default().push((b, d.index));
+            for_touched(d, &mut |k| {
+                if shared(&k) {
+                    touches.entry(k).or_default().push((b, d.index));
                 }
-            }
+            });
         }
     }
-    for (k, writes) in &first_write {
-        let Some(reads) = last_read.get(k) else {
+    for (k, ws) in &writes {
+        let Some(ts) = touches.get(k) else {
             continue;
         };
-        let hit = writes
+        if ws
             .iter()
-            .any(|(wb, wi)| reads.iter().any(|(rb, ri)| rb != wb && ri > wi));
-        if hit {
+            .any(|(wb, wi)| ts.iter().any(|(tb, ti)| tb != wb && ti > wi))
+        {
             return Some("misprediction");
         }
     }

@@ -380,6 +380,11 @@ fn run(
 
 fn main() -> eyre::Result<()> {
     let args = Args::parse();
+    // `RUST_LOG=agnt2_builder=debug` shows the parallel builder's phase timings.
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_writer(std::io::stderr)
+        .init();
     let g = args.gas_limit;
     let mut workloads = vec![
         raw_transfers(g, 0.0, "raw-transfers"),
@@ -399,7 +404,8 @@ fn main() -> eyre::Result<()> {
     let threads = rayon::current_num_threads();
     if !args.json {
         println!(
-            "parallel-bench: one block per row, gas limit {g}, fresh MDBX datadir per row, {threads} cores"
+            "parallel-bench: gas limit {g}, fresh MDBX datadir per build, median of {} builds per row, {threads} cores",
+            args.runs
         );
         println!(
             "{:<20} {:<14} {:>7} {:>9} {:>9} {:>9} {:>9} {:>10} {:>8} {:>8} {:>8}  groups/bins/tail",
