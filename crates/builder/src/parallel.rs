@@ -957,11 +957,10 @@ pub(crate) fn execute(
         };
         let mut state = StateDb::new(tail_overlay);
         let tail_block = {
-            let next_tail = NextBlock {
-                gas_limit: next.gas_limit.saturating_sub(block.gas_used),
-                ..next.clone()
-            };
-            let mut exec = BlockExecutor::new(evm, &next_tail, &mut state);
+            // The tail sees the block's own environment (GASLIMIT included); only the gas
+            // budget continues from what the predicted part used.
+            let mut exec = BlockExecutor::new(evm, next, &mut state);
+            exec.resume_at(block.gas_used);
             let mut blocked: HashSet<Address> = HashSet::default();
             for (_, tx) in &tail {
                 if blocked.contains(&tx.signer) {

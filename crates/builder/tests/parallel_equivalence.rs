@@ -30,6 +30,11 @@ const GAS_LIMIT: u64 = 200_000_000;
 /// STOP): code the parallel builder must keep in block order.
 const VAULT_READER: Address = address!("0x00000000000000000000000000000000c0ffee02");
 
+/// A contract that stores the block's gas limit (GASLIMIT PUSH1 0 SSTORE STOP): the tail must
+/// see the same block environment as the sequential executor.
+const GAS_READER: Address = address!("0x00000000000000000000000000000000c0ffee03");
+const GAS_READER_CODE: [u8; 5] = [0x45, 0x60, 0x00, 0x55, 0x00];
+
 fn vault_reader_code() -> Bytes {
     let mut code = vec![0x73];
     code.extend_from_slice(agnt2_primitives::constants::BASE_FEE_VAULT.as_slice());
@@ -67,6 +72,13 @@ fn spec(senders: &[PrivateKeySigner]) -> Arc<ChainSpec> {
         COUNTER,
         GenesisAccount {
             code: Some(Bytes::from_static(&COUNTER_CODE)),
+            ..Default::default()
+        },
+    );
+    spec.genesis.alloc.insert(
+        GAS_READER,
+        GenesisAccount {
+            code: Some(Bytes::from_static(&GAS_READER_CODE)),
             ..Default::default()
         },
     );
@@ -145,7 +157,7 @@ fn workload(
         let si = (s as usize) % SHARED_SENDERS;
         let k = &senders[si];
         let nonce = nonces[si];
-        let tx = match kind % 12 {
+        let tx = match kind % 13 {
             // Transfers to a shared recipient set: fewer recipients, more conflicts.
             0..=3 => sign(
                 k,
@@ -211,6 +223,8 @@ fn workload(
             10 => sign(k, nonce, VAULT_READER, U256::ZERO, vec![1], 100_000),
             // A "transfer" to a contract: deferred to the tail at execution.
             11 => sign(k, nonce, COUNTER, U256::ZERO, vec![], 100_000),
+            // Code that reads the block environment.
+            12 => sign(k, nonce, GAS_READER, U256::ZERO, vec![2], 100_000),
             // A nonce gap: invalid, must be dropped the same way.
             _ => sign(
                 k,
@@ -221,7 +235,7 @@ fn workload(
                 21_000,
             ),
         };
-        if kind % 12 != 9 {
+        if kind % 13 != 9 {
             nonces[si] += 1;
         }
         out.push(tx);

@@ -195,6 +195,12 @@ impl<'db, P: StateProvider> BlockExecutor<'db, P> {
             .is_some_and(|a| a.code_hash != alloy_primitives::KECCAK256_EMPTY))
     }
 
+    /// Continues a block whose earlier transactions were executed elsewhere: `used` gas counts
+    /// as already spent. The block environment (GASLIMIT and the rest) stays the block's own.
+    pub fn resume_at(&mut self, used: u64) {
+        self.out.gas_used = used;
+    }
+
     /// Gas still available in the block.
     pub fn gas_left(&self) -> u64 {
         self.gas_limit.saturating_sub(self.out.gas_used)
