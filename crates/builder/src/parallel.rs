@@ -961,26 +961,7 @@ pub(crate) fn execute(
             // budget continues from what the predicted part used.
             let mut exec = BlockExecutor::new(evm, next, &mut state);
             exec.resume_at(block.gas_used);
-            let mut blocked: HashSet<Address> = HashSet::default();
-            for (_, tx) in &tail {
-                if blocked.contains(&tx.signer) {
-                    continue;
-                }
-                if exec.gas_left() < 21_000 {
-                    break;
-                }
-                match exec.execute((**tx).clone())? {
-                    TxOutcome::Included => {}
-                    TxOutcome::DoesNotFit => {
-                        blocked.insert(tx.signer);
-                    }
-                    TxOutcome::Invalid(reason) => {
-                        tracing::debug!(hash = %tx.hash, %reason, "dropping invalid transaction");
-                        invalid.push(tx.hash);
-                        blocked.insert(tx.signer);
-                    }
-                }
-            }
+            crate::payload::run_in_order(&mut exec, tail.iter().map(|(_, tx)| tx), &mut invalid)?;
             exec.finish()
         };
         let tail_changes = state.into_changes();

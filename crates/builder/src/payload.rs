@@ -82,6 +82,37 @@ pub enum BuilderMode {
     },
 }
 
+/// Executes `txs` one after another as the sequential builder does: a sender whose
+/// transaction is invalid or does not fit gets no later nonces this block, and the block stops
+/// taking transactions when less than a transfer's gas is left. Invalid hashes go to `invalid`.
+pub(crate) fn run_in_order<'a, P: StateProvider>(
+    exec: &mut BlockExecutor<'_, P>,
+    txs: impl IntoIterator<Item = &'a Arc<RecoveredTx>>,
+    invalid: &mut Vec<B256>,
+) -> Result<(), agnt2_evm::FatalError> {
+    let mut blocked: HashSet<Address> = HashSet::new();
+    for tx in txs {
+        if blocked.contains(&tx.signer) {
+            continue;
+        }
+        if exec.gas_left() < 21_000 {
+            break;
+        }
+        match exec.execute((**tx).clone())? {
+            TxOutcome::Included => {}
+            TxOutcome::DoesNotFit => {
+                blocked.insert(tx.signer);
+            }
+            TxOutcome::Invalid(reason) => {
+                tracing::debug!(hash = %tx.hash, %reason, "dropping invalid transaction");
+                invalid.push(tx.hash);
+                blocked.insert(tx.signer);
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Builds blocks on top of the database head from pool transactions.
 #[derive(Debug, Clone)]
 pub struct BlockBuilder {
@@ -376,27 +407,7 @@ impl BlockBuilder {
                 TxOutcome::DoesNotFit => return Err(BuildError::L1Info("does not fit".into())),
                 TxOutcome::Invalid(e) => return Err(BuildError::L1Info(e)),
             }
-            // A sender whose transaction failed or did not fit gets no later nonces this block.
-            let mut blocked: HashSet<Address> = HashSet::new();
-            for tx in txs {
-                if blocked.contains(&tx.signer) {
-                    continue;
-                }
-                if exec.gas_left() < 21_000 {
-                    break;
-                }
-                match exec.execute((**tx).clone())? {
-                    TxOutcome::Included => {}
-                    TxOutcome::DoesNotFit => {
-                        blocked.insert(tx.signer);
-                    }
-                    TxOutcome::Invalid(reason) => {
-                        tracing::debug!(hash = %tx.hash, %reason, "dropping invalid transaction");
-                        invalid.push(tx.hash);
-                        blocked.insert(tx.signer);
-                    }
-                }
-            }
+            run_in_order(&mut exec, txs, &mut invalid)?;
             exec.finish()
         };
         Ok((executed, state.into_changes(), invalid))
