@@ -6,9 +6,10 @@
 //!
 //! 1. **Prediction.** Each candidate gets an access set before execution: a plain value transfer
 //!    to an account without code touches exactly its sender and recipient; a call to an agent
-//!    registry touches the keys the registry declares from its calldata. Anything else (contract
-//!    code, registry calls that call out) is *unpredicted* and goes to the sequential tail, and so
-//!    does every later transaction of the same sender.
+//!    registry touches the keys the registry declares from its calldata; a contract call touches
+//!    what speculative execution at admission saw, or else what its EIP-2930 access list names.
+//!    Anything else (registry calls that call out, contract calls with neither) is *unpredicted*
+//!    and goes to the sequential tail, and so does every later transaction of the same sender.
 //! 2. **Grouping.** Predicted transactions that share a written key (or read what another
 //!    writes) are joined into groups (union-find); groups are packed into one bin per thread,
 //!    balanced by gas. Bins run on worker threads with no synchronisation per transaction, each
@@ -298,15 +299,38 @@ fn predict<P: StateProvider + ?Sized>(
         return Ok(Some(p));
     }
     if !input.is_empty() {
-        // Contract code: only what speculative execution learnt.
-        return Ok(cache.get(&tx.hash).map(|keys| Predicted {
-            reads: Vec::new(),
-            writes: Vec::new(),
-            transfer_to: None,
-            guarded: true,
-            est_gas: keys.2,
-            learnt: Some(keys.clone()),
-        }));
+        // Contract code: what speculative execution learnt, else the EIP-2930 access list
+        // (every entry counted as written: the list does not say which are).
+        if let Some(keys) = cache.get(&tx.hash) {
+            return Ok(Some(Predicted {
+                reads: Vec::new(),
+                writes: Vec::new(),
+                transfer_to: None,
+                guarded: true,
+                est_gas: keys.2,
+                learnt: Some(keys.clone()),
+            }));
+        }
+        let Some(list) = tx.envelope.access_list().filter(|l| !l.0.is_empty()) else {
+            return Ok(None);
+        };
+        if list
+            .0
+            .iter()
+            .any(|item| FEE_ACCOUNTS.contains(&item.address))
+        {
+            return Ok(None);
+        }
+        p.reads.push(Key::Account(to));
+        for item in list.iter() {
+            p.writes.push(Key::Account(item.address));
+            for slot in &item.storage_keys {
+                p.writes
+                    .push(Key::Storage(item.address, U256::from_be_bytes(slot.0)));
+            }
+        }
+        p.guarded = true;
+        return Ok(Some(p));
     }
     p.writes.push(Key::Account(to));
     p.transfer_to = Some(to);

@@ -117,6 +117,18 @@ fn sign(
     input: Vec<u8>,
     gas: u64,
 ) -> Arc<RecoveredTx> {
+    sign_with_list(k, nonce, to, value, input, gas, Default::default())
+}
+
+fn sign_with_list(
+    k: &PrivateKeySigner,
+    nonce: u64,
+    to: Address,
+    value: U256,
+    input: Vec<u8>,
+    gas: u64,
+    access_list: alloy::eips::eip2930::AccessList,
+) -> Arc<RecoveredTx> {
     let tx = TxEip1559 {
         chain_id: 28004,
         nonce,
@@ -125,7 +137,7 @@ fn sign(
         max_priority_fee_per_gas: 1_000_000,
         to: TxKind::Call(to),
         value,
-        access_list: Default::default(),
+        access_list,
         input: Bytes::from(input),
     };
     let sig = k.sign_hash_sync(&tx.signature_hash()).expect("sign");
@@ -157,7 +169,7 @@ fn workload(
         let si = (s as usize) % SHARED_SENDERS;
         let k = &senders[si];
         let nonce = nonces[si];
-        let tx = match kind % 13 {
+        let tx = match kind % 14 {
             // Transfers to a shared recipient set: fewer recipients, more conflicts.
             0..=3 => sign(
                 k,
@@ -225,6 +237,20 @@ fn workload(
             11 => sign(k, nonce, COUNTER, U256::ZERO, vec![], 100_000),
             // Code that reads the block environment.
             12 => sign(k, nonce, GAS_READER, U256::ZERO, vec![2], 100_000),
+            // A contract call predicted from its EIP-2930 access list (right or, for odd
+            // amounts, naming the wrong slot).
+            13 => sign_with_list(
+                k,
+                nonce,
+                COUNTER,
+                U256::ZERO,
+                vec![3],
+                100_000,
+                alloy::eips::eip2930::AccessList(vec![alloy::eips::eip2930::AccessListItem {
+                    address: COUNTER,
+                    storage_keys: vec![B256::with_last_byte((amount % 2) as u8)],
+                }]),
+            ),
             // A nonce gap: invalid, must be dropped the same way.
             _ => sign(
                 k,
@@ -235,7 +261,7 @@ fn workload(
                 21_000,
             ),
         };
-        if kind % 13 != 9 {
+        if kind % 14 != 9 {
             nonces[si] += 1;
         }
         out.push(tx);
