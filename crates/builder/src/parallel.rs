@@ -15,8 +15,9 @@
 //!    balanced by gas. Bins run on worker threads with no synchronisation per transaction, each
 //!    over its own overlay of the state after the block's L1-attributes deposit.
 //! 3. **Fees.** Every transaction credits the fee vaults; those credits commute, so bins keep
-//!    them locally and the merge adds the per-bin deltas (as pevm and Monad do). Predicted
-//!    transactions never run code that could read a vault's balance.
+//!    them locally and the merge adds the per-bin deltas (as pevm and Monad do). That is exact
+//!    only if no code looks at a vault: transfers and registry calls cannot, and contract calls
+//!    run under [`agnt2_evm::FeeVaultGuard`], which turns any such look into a fallback.
 //! 4. **Validation.** Each transaction's actual reads (accounts and slots) are checked against
 //!    the actual writes of earlier transactions in other bins. Any hit means a misprediction: the
 //!    parallel result is dropped and the block is built sequentially, so a wrong prediction costs
