@@ -86,6 +86,30 @@ fn contract_agents_callbacks_wallet_signatures_and_refused_calls() {
         "4"
     );
 
+    // The core's front-only entry point cannot be reached from outside: a wallet is only ever
+    // set with a proof.
+    let err = revert_reason(
+        &node,
+        0,
+        id,
+        "setAgentWalletVerified(uint256,address,uint256)",
+        &[
+            "1",
+            &h_s,
+            &(hex_u64(&node.rpc("eth_getBlockByNumber", json!(["latest", false]))["timestamp"])
+                + 100)
+                .to_string(),
+        ],
+    );
+    assert!(err.contains("unknown function selector"), "{err}");
+    assert_eq!(
+        cast(
+            &node,
+            &["call", &id_s, "getAgentWallet(uint256)(address)", "1"]
+        ),
+        owner.to_string()
+    );
+
     // Agent wallet by ERC-1271: the harness accepts only the digest it was given.
     let block = node.rpc("eth_getBlockByNumber", json!(["latest", false]));
     let deadline = U256::from(hex_u64(&block["timestamp"]) + 200);

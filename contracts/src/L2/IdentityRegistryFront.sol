@@ -20,6 +20,9 @@ contract IdentityRegistryFront {
     bytes4 internal constant SET_WALLET_VERIFIED = bytes4(keccak256("setAgentWalletVerified(uint256,address,uint256)"));
 
     fallback() external payable {
+        // The core trusts this front for `setAgentWalletVerified`, which only follows a
+        // successful ERC-1271 check below; nobody may reach it through the fallback.
+        if (msg.sig == SET_WALLET_VERIFIED) revert("unknown function selector");
         _forward(msg.data);
     }
 
@@ -57,7 +60,7 @@ contract IdentityRegistryFront {
                 digest := mload(add(ret, 36))
             }
             (bool s, bytes memory r) = newWallet.staticcall(abi.encodeWithSelector(0x1626ba7e, digest, signature));
-            if (s && r.length >= 32 && bytes4(r) == 0x1626ba7e) {
+            if (s && r.length >= 32 && abi.decode(r, (bytes32)) == bytes32(bytes4(0x1626ba7e))) {
                 _call(abi.encodeWithSelector(SET_WALLET_VERIFIED, agentId, newWallet, deadline));
                 return;
             }

@@ -242,10 +242,10 @@ pub fn call(ctx: &mut Ctx<'_>, input: &[u8]) -> Result<Vec<u8>, Halt> {
             if c.responseURI.is_empty() {
                 return Err(revert("Empty URI"));
             }
-            check_len(&c.responseURI)?;
             if c.feedbackIndex > last_index(ctx, c.agentId, c.clientAddress)? {
                 return Err(revert("index out of bounds"));
             }
+            check_len(&c.responseURI)?;
             let (agent, client, index) = (c.agentId, c.clientAddress, c.feedbackIndex);
             let count_slot = l::response_count(agent, client, index, sender);
             let count = ctx.read(REG, &count_slot)?;
