@@ -140,9 +140,12 @@ fn record_access<P: StateProvider>(
     for (address, account) in state {
         access.read_accounts.push(*address);
         let before = db.basic(*address)?;
+        // A touched empty account is removed at commit (EIP-161): that is a write too, and one
+        // that EXTCODEHASH can tell apart from an empty account.
         let changed = account.is_touched()
             && (account.is_selfdestructed()
                 || account.is_created()
+                || (account.is_empty() && before.is_some())
                 || match &before {
                     Some(b) => {
                         b.nonce != account.info.nonce
