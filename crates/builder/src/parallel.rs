@@ -501,9 +501,10 @@ fn run_bin(
             }
             if blocked.contains(&tx.signer) {
                 access.read_accounts.push(tx.signer);
+                // Skipped, not invalid: it stays in the pool for a later block.
                 done.push(Done {
                     index: *index,
-                    outcome: TxOutcome::Invalid("sender blocked earlier in the block".into()),
+                    outcome: TxOutcome::DoesNotFit,
                     access,
                     receipt: None,
                 });
@@ -672,7 +673,13 @@ fn merge_sorted(a: StateChanges, b: StateChanges) -> Option<StateChanges> {
             std::cmp::Ordering::Equal => {
                 let (k, mut x) = a.next()?;
                 let (_, y) = b.next()?;
-                if x.info != y.info || x.wipe_storage || y.wipe_storage {
+                // Both sides removed the same empty account (EIP-161 after a touch, e.g. the
+                // identity core or a standard precompile): the same change, nothing to unite.
+                let same_removal = x.info.is_none()
+                    && y.info.is_none()
+                    && x.storage.is_empty()
+                    && y.storage.is_empty();
+                if !same_removal && (x.info != y.info || x.wipe_storage || y.wipe_storage) {
                     return None;
                 }
                 x.storage.extend(y.storage);
@@ -685,9 +692,16 @@ fn merge_sorted(a: StateChanges, b: StateChanges) -> Option<StateChanges> {
 
 /// Applies `later` on top of `into` (a later transaction's changes win).
 pub(crate) fn apply_changes(into: &mut StateChanges, later: StateChanges) {
-    for (address, change) in later {
+    for (address, mut change) in later {
         match into.get_mut(&address) {
             Some(existing) if !change.wipe_storage => {
+                // Code first set earlier in the block is still new code for storage to write.
+                if let (Some(new), Some(old)) = (change.info.as_mut(), existing.info.as_ref())
+                    && new.code.is_none()
+                    && new.code_hash == old.code_hash
+                {
+                    new.code = old.code.clone();
+                }
                 existing.info = change.info;
                 existing.storage.extend(change.storage);
             }
@@ -896,7 +910,11 @@ pub(crate) fn execute(
             }
             let before = balance_of(&overlay, &address)?;
             let after = change.info.as_ref().map(|i| i.balance).unwrap_or_default();
-            *fee_delta.entry(address).or_default() += after.saturating_sub(before);
+            let Some(delta) = after.checked_sub(before) else {
+                stats.fallback = Some("fee vault balance went down");
+                return Ok(Err(stats));
+            };
+            *fee_delta.entry(address).or_default() += delta;
         }
         match merge_sorted(std::mem::take(&mut merged), r.changes) {
             Some(m) => merged = m,

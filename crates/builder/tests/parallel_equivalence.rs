@@ -447,3 +447,112 @@ fn speculated_contract_calls_run_in_parallel_and_vault_readers_stay_in_order() {
         "included transactions are forgotten"
     );
 }
+
+/// A factory that CREATEs a contract whose code is STOP and stores its address in slot 0.
+const FACTORY: Address = address!("0x00000000000000000000000000000000c0ffee04");
+const FACTORY_CODE: [u8; 24] = [
+    0x69, 0x60, 0x00, 0x60, 0x00, 0x53, 0x60, 0x01, 0x60, 0x00, 0xf3, // PUSH10 initcode
+    0x60, 0x00, 0x52, // PUSH1 0 MSTORE
+    0x60, 0x0a, 0x60, 0x16, 0x60, 0x00, 0xf0, // CREATE(0, 22, 10)
+    0x60, 0x00, 0x55, // PUSH1 0 SSTORE
+];
+
+#[test]
+fn code_created_in_a_bin_survives_a_tail_that_touches_it() {
+    let senders: Vec<PrivateKeySigner> = (0..24).map(key).collect();
+    let mut spec = (*spec(&senders)).clone();
+    let mut code = FACTORY_CODE.to_vec();
+    code.push(0x00);
+    spec.genesis.alloc.insert(
+        FACTORY,
+        GenesisAccount {
+            code: Some(Bytes::from(code)),
+            nonce: Some(1),
+            ..Default::default()
+        },
+    );
+    let spec = Arc::new(spec);
+    let (_dir, par) = builder(&spec, BuilderMode::Parallel { threads: 2 });
+    let created = FACTORY.create(1);
+    let mut txs = vec![
+        sign(&senders[0], 0, FACTORY, U256::ZERO, vec![1], 200_000),
+        // Predicted as a transfer (no code yet), deferred to the tail once the bin sees code.
+        sign(&senders[1], 0, created, U256::from(5), vec![], 100_000),
+    ];
+    txs.extend(senders[2..22].iter().enumerate().map(|(i, k)| {
+        sign(
+            k,
+            0,
+            recipient(900 + i as u64),
+            U256::from(1),
+            vec![],
+            21_000,
+        )
+    }));
+    par.speculate(&txs).expect("speculate");
+    let (built, invalid) = par.build(1_000, None, txs).expect("block 1");
+    assert!(invalid.is_empty());
+    let stats = built.parallel.clone().expect("stats");
+    assert_eq!(stats.fallback, None, "{stats:?}");
+    assert_eq!(stats.deferred, 1, "{stats:?}");
+    // The next block calls the created contract: its code must have been stored.
+    let call = sign(&senders[22], 0, created, U256::ZERO, vec![1], 100_000);
+    let (next, invalid) = par
+        .build(1_001, None, vec![call])
+        .expect("block 2 runs the new code");
+    assert!(invalid.is_empty());
+    assert_eq!(next.block.transactions.len(), 2);
+}
+
+#[test]
+fn registry_calls_from_many_owners_run_in_parallel() {
+    let senders: Vec<PrivateKeySigner> = (0..20).map(key).collect();
+    let spec = spec(&senders);
+    let (_dir, par) = builder(&spec, BuilderMode::Parallel { threads: 2 });
+    let (_dir2, seq) = builder(&spec, BuilderMode::Sequential);
+    let register: Vec<_> = senders
+        .iter()
+        .map(|k| {
+            let input = IIdentityRegistry::register_1Call {
+                agentURI: "ipfs://a".into(),
+            }
+            .abi_encode();
+            sign(k, 0, IDENTITY_REGISTRY, U256::ZERO, input, 300_000)
+        })
+        .collect();
+    let (b1, _) = par.build(1_000, None, register).expect("block 1");
+    let replay: Vec<_> = b1.block.transactions[1..]
+        .iter()
+        .map(|t| Arc::new(t.clone()))
+        .collect();
+    let (s1, _) = seq.build(1_000, None, replay).expect("block 1 sequential");
+    assert_same(&b1, &s1);
+    // Agent ids follow block order: find each sender's agent from its position.
+    let uris: Vec<_> = b1.block.transactions[1..]
+        .iter()
+        .enumerate()
+        .map(|(agent, tx)| {
+            let k = senders
+                .iter()
+                .find(|k| k.address() == tx.signer)
+                .expect("sender");
+            let input = IIdentityRegistry::setAgentURICall {
+                agentId: U256::from(agent),
+                newURI: format!("ipfs://agent-{agent}-v2"),
+            }
+            .abi_encode();
+            sign(k, 1, IDENTITY_REGISTRY, U256::ZERO, input, 300_000)
+        })
+        .collect();
+    let (b2, invalid) = par.build(1_001, None, uris).expect("block 2");
+    assert!(invalid.is_empty());
+    let stats = b2.parallel.clone().expect("stats");
+    assert_eq!(stats.fallback, None, "{stats:?}");
+    assert_eq!(stats.groups, 20, "{stats:?}");
+    let replay: Vec<_> = b2.block.transactions[1..]
+        .iter()
+        .map(|t| Arc::new(t.clone()))
+        .collect();
+    let (s2, _) = seq.build(1_001, None, replay).expect("block 2 sequential");
+    assert_same(&b2, &s2);
+}

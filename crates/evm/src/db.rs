@@ -181,8 +181,17 @@ impl<P: StateProvider> DatabaseCommit for StateDb<P> {
                 change.storage.insert(*slot, v);
             }
             let info = &account.info;
+            // New code: a created contract, or an EIP-7702 delegation set on an existing account.
+            let code_changed = self
+                .accounts
+                .get(&address)
+                .and_then(|a| a.as_ref())
+                .is_none_or(|a| a.code_hash != info.code_hash);
             let new_code = match &info.code {
-                Some(code) if account.is_created() && info.code_hash != KECCAK256_EMPTY => {
+                Some(code)
+                    if (account.is_created() || code_changed)
+                        && info.code_hash != KECCAK256_EMPTY =>
+                {
                     self.codes.insert(info.code_hash, code.clone());
                     Some(code.original_bytes())
                 }
