@@ -556,3 +556,59 @@ fn registry_calls_from_many_owners_run_in_parallel() {
     let (s2, _) = seq.build(1_001, None, replay).expect("block 2 sequential");
     assert_same(&b2, &s2);
 }
+
+#[test]
+fn eip7702_delegation_code_is_stored_and_runs_in_the_next_block() {
+    use alloy::{consensus::TxEip7702, eips::eip7702::Authorization};
+    let senders: Vec<PrivateKeySigner> = (0..2).map(key).collect();
+    let spec = spec(&senders);
+    for mode in [
+        BuilderMode::Sequential,
+        BuilderMode::Parallel { threads: 2 },
+    ] {
+        let (_dir, b) = builder(&spec, mode);
+        let authority = &senders[0];
+        let auth = Authorization {
+            chain_id: U256::from(28004),
+            address: COUNTER,
+            nonce: 0,
+        };
+        let sig = authority
+            .sign_hash_sync(&auth.signature_hash())
+            .expect("sign auth");
+        let tx = TxEip7702 {
+            chain_id: 28004,
+            nonce: 0,
+            gas_limit: 200_000,
+            max_fee_per_gas: 100_000_000_000,
+            max_priority_fee_per_gas: 1_000_000,
+            to: senders[1].address(),
+            value: U256::ZERO,
+            access_list: Default::default(),
+            authorization_list: vec![auth.into_signed(sig)],
+            input: Bytes::new(),
+        };
+        let sig = senders[1]
+            .sign_hash_sync(&tx.signature_hash())
+            .expect("sign");
+        let raw = OpTxEnvelope::Eip7702(tx.into_signed(sig)).encoded_2718();
+        let tx = Arc::new(RecoveredTx::decode_user(&raw).expect("decode"));
+        let (b1, invalid) = b.build(1_000, None, vec![tx]).expect("delegation block");
+        assert!(invalid.is_empty(), "{mode:?}");
+        assert_eq!(b1.block.transactions.len(), 2);
+        // Calling the authority runs the delegated counter code, loaded from storage.
+        let call = sign(
+            &senders[1],
+            1,
+            authority.address(),
+            U256::ZERO,
+            vec![1],
+            100_000,
+        );
+        let (b2, invalid) = b
+            .build(1_001, None, vec![call])
+            .expect("the delegated code is found");
+        assert!(invalid.is_empty(), "{mode:?}");
+        assert!(b2.receipts[1].receipt.status(), "{mode:?}");
+    }
+}
