@@ -745,7 +745,12 @@ pub(crate) fn execute(
         return Ok(Err(stats));
     }
     let t0 = std::time::Instant::now();
+    let last = std::cell::Cell::new(std::time::Instant::now());
     let phase = |name: &'static str, t: &std::time::Instant| {
+        let now = std::time::Instant::now();
+        metrics::histogram!("agnt2_builder_parallel_phase_seconds", "phase" => name)
+            .record((now - last.get()).as_secs_f64());
+        last.set(now);
         tracing::debug!(
             phase = name,
             elapsed_ms = t.elapsed().as_secs_f64() * 1e3,
