@@ -228,7 +228,13 @@ pub(crate) fn speculate(
     };
     let results: Vec<_> = {
         use rayon::prelude::*;
-        let all = || shards.par_iter().map(run).collect::<Vec<_>>();
+        let all = || {
+            shards
+                .par_iter()
+                .filter(|shard| !shard.is_empty())
+                .map(run)
+                .collect::<Vec<_>>()
+        };
         match pool {
             Some(pool) => pool.install(all),
             None => all(),

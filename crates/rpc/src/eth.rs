@@ -139,6 +139,12 @@ impl RpcContext {
             .unwrap_or_default();
         let (next, _) = self.builder.next_block_env(now_secs()).map_err(internal)?;
         let hash = tx.hash;
+        // The parallel builder learns a contract call's access set at admission.
+        let speculate = matches!(
+            self.builder.mode(),
+            agnt2_builder::BuilderMode::Parallel { .. }
+        ) && !alloy::consensus::Transaction::input(&tx.envelope).is_empty();
+        let copy = speculate.then(|| std::sync::Arc::new(tx.clone()));
         self.pool
             .add(
                 tx,
@@ -152,6 +158,11 @@ impl RpcContext {
                 },
             )
             .map_err(|e: PoolError| server_error(e.to_string()))?;
+        if let Some(tx) = copy
+            && let Err(e) = self.builder.speculate(std::slice::from_ref(&tx))
+        {
+            tracing::debug!(%hash, error = %e, "speculative execution failed");
+        }
         Ok(hash)
     }
 }
