@@ -145,6 +145,23 @@ fn sign_with_list(
     Arc::new(RecoveredTx::decode_user(&raw).expect("decode"))
 }
 
+/// One transfer of 1 wei from each key, to fresh recipients numbered from `first`.
+fn independent_transfers(keys: &[PrivateKeySigner], first: u64) -> Vec<Arc<RecoveredTx>> {
+    keys.iter()
+        .enumerate()
+        .map(|(i, k)| {
+            sign(
+                k,
+                0,
+                recipient(first + i as u64),
+                U256::from(1),
+                vec![],
+                21_000,
+            )
+        })
+        .collect()
+}
+
 /// One step of a workload: (sender, kind, target, amount, conflict roll).
 type Step = (u64, u8, u64, u64, u8);
 
@@ -327,20 +344,7 @@ fn independent_transfers_run_in_parallel_and_match() {
     let senders: Vec<PrivateKeySigner> = (0..64).map(key).collect();
     let spec = spec(&senders);
     let (_dir, par) = builder(&spec, BuilderMode::Parallel { threads: 2 });
-    let txs: Vec<_> = senders
-        .iter()
-        .enumerate()
-        .map(|(i, k)| {
-            sign(
-                k,
-                0,
-                recipient(1_000 + i as u64),
-                U256::from(1),
-                vec![],
-                21_000,
-            )
-        })
-        .collect();
+    let txs: Vec<_> = independent_transfers(&senders, 1_000);
     let (built, invalid) = par.build(1_000, None, txs).expect("build");
     assert!(invalid.is_empty());
     let stats = built.parallel.clone().expect("parallel stats");
@@ -403,20 +407,7 @@ fn speculated_contract_calls_run_in_parallel_and_vault_readers_stay_in_order() {
     let (_dir, par) = builder(&spec, BuilderMode::Parallel { threads: 2 });
     // Each sender calls its own counter-like slot? All call COUNTER (one hot slot) half the
     // time; the rest are independent transfers; one reads the fee vault.
-    let mut txs: Vec<_> = senders[..30]
-        .iter()
-        .enumerate()
-        .map(|(i, k)| {
-            sign(
-                k,
-                0,
-                recipient(500 + i as u64),
-                U256::from(1),
-                vec![],
-                21_000,
-            )
-        })
-        .collect();
+    let mut txs: Vec<_> = independent_transfers(&senders[..30], 500);
     txs.extend(
         senders[30..39]
             .iter()
