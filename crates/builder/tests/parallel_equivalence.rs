@@ -5,13 +5,14 @@
 
 use std::sync::Arc;
 
-use agnt2_builder::{BlockBuilder, BuilderMode, BuiltBlock, init_genesis};
+mod common;
+
+use agnt2_builder::{BlockBuilder, BuilderMode, BuiltBlock};
 use agnt2_precompiles::{
     IDENTITY_REGISTRY, REPUTATION_REGISTRY,
     abi::{IIdentityRegistry, IReputationRegistry},
 };
 use agnt2_primitives::{ChainSpec, OpTxEnvelope, RecoveredTx};
-use agnt2_storage::{Database, DatabaseConfig};
 use alloy::{
     consensus::{SignableTransaction, TxEip1559},
     eips::eip2718::Encodable2718,
@@ -93,16 +94,7 @@ fn spec(senders: &[PrivateKeySigner]) -> Arc<ChainSpec> {
 }
 
 fn builder(spec: &Arc<ChainSpec>, mode: BuilderMode) -> (tempfile::TempDir, BlockBuilder) {
-    let dir = tempfile::tempdir().expect("tmp");
-    let db = Database::open(
-        dir.path(),
-        &DatabaseConfig {
-            durable: false,
-            max_size: 1 << 30,
-        },
-    )
-    .expect("db");
-    init_genesis(&db, spec).expect("genesis");
+    let (dir, db) = common::temp_chain(spec);
     let b = BlockBuilder::new(db, spec.clone(), GAS_LIMIT)
         .with_mode(mode)
         .expect("mode");

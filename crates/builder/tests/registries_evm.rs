@@ -4,7 +4,8 @@
 //! - static access keys: for random sequences of valid calls, every slot a successful call
 //!   actually touched is covered by the keys declared from its calldata alone.
 
-use agnt2_builder::init_genesis;
+mod common;
+
 use agnt2_evm::{CallRequest, EvmConfig, NextBlock, StateDb, call};
 use agnt2_precompiles::{
     CAPABILITIES, IDENTITY_CORE, IDENTITY_REGISTRY, Preimage, REPUTATION_REGISTRY, SESSIONS,
@@ -17,7 +18,7 @@ use agnt2_precompiles::{
     layout::{is_data_slot, preimages},
 };
 use agnt2_primitives::ChainSpec;
-use agnt2_storage::{Database, DatabaseConfig, LatestState};
+use agnt2_storage::LatestState;
 use alloy_primitives::{Address, B256, Bytes, U256, address};
 use alloy_sol_types::SolCall;
 use proptest::prelude::*;
@@ -63,16 +64,7 @@ fn request(from: Address, to: Address, value: U256, input: Vec<u8>) -> CallReque
 
 /// A genesis state with agent 0 owned by OWNER and one feedback from CLIENT.
 fn seeded() -> (tempfile::TempDir, StateDb<LatestState>) {
-    let dir = tempfile::tempdir().expect("tmp");
-    let db = Database::open(
-        dir.path(),
-        &DatabaseConfig {
-            durable: false,
-            max_size: 1 << 30,
-        },
-    )
-    .expect("db");
-    init_genesis(&db, &ChainSpec::dev()).expect("genesis");
+    let (dir, db) = common::temp_chain(&ChainSpec::dev());
     let mut state = StateDb::new(db.latest().expect("latest"));
     let cfg = EvmConfig::isthmus(28004);
     for (from, to, input) in [

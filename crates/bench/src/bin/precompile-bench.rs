@@ -4,7 +4,7 @@
 //! and wall time per operation. Transactions use the node's intrinsic gas (EIP-7623 floor
 //! included); `getSummary`, a view, is measured as `eth_call` runs it.
 
-use std::{path::PathBuf, process::Command, sync::Arc, time::Instant};
+use std::{path::PathBuf, process::Command, time::Instant};
 
 use agnt2_bench::{BenchKey, percentile};
 use agnt2_builder::init_genesis;
@@ -87,6 +87,25 @@ fn init_code(name: &str) -> eyre::Result<Vec<u8>> {
         .as_str()
         .ok_or_else(|| eyre::eyre!("no bytecode in {}", path.display()))?;
     Ok(alloy_primitives::hex::decode(hex)?)
+}
+
+/// A fresh MDBX datadir holding `spec`'s genesis, and the environment of one long block on top
+/// of it (no gas limit to speak of, so whole workloads fit).
+fn open_chain(
+    spec: &ChainSpec,
+) -> eyre::Result<(tempfile::TempDir, Database, EvmConfig, NextBlock)> {
+    let dir = tempfile::tempdir()?;
+    let db = Database::open(dir.path(), &DatabaseConfig::default())?;
+    init_genesis(&db, spec)?;
+    let next = NextBlock {
+        number: 1,
+        timestamp: 1_000,
+        beneficiary: SEQUENCER_FEE_VAULT,
+        base_fee: 1,
+        gas_limit: u64::MAX / 4,
+        prevrandao: B256::ZERO,
+    };
+    Ok((dir, db, EvmConfig::isthmus(spec.chain_id), next))
 }
 
 /// An `eth_call`-style request without fees.
@@ -173,18 +192,7 @@ fn calibrate(args: &Args) -> eyre::Result<serde_json::Value> {
         }
     }
     let chain_id = spec.chain_id;
-    let dir = tempfile::tempdir()?;
-    let db = Database::open(dir.path(), &DatabaseConfig::default())?;
-    init_genesis(&db, &spec)?;
-    let config = EvmConfig::isthmus(chain_id);
-    let next = NextBlock {
-        number: 1,
-        timestamp: 1_000,
-        beneficiary: SEQUENCER_FEE_VAULT,
-        base_fee: 1,
-        gas_limit: u64::MAX / 4,
-        prevrandao: B256::ZERO,
-    };
+    let (_dir, db, config, next) = open_chain(&spec)?;
     let view = |to: Address, input: Vec<u8>| view_request(key.address, to, input);
 
     // EVM compute rate: the loop contract, deployed then called.
@@ -311,20 +319,7 @@ fn main() -> eyre::Result<()> {
         );
     }
     let chain_id = spec.chain_id;
-    let spec = Arc::new(spec);
-    let dir = tempfile::tempdir()?;
-    let db = Database::open(dir.path(), &DatabaseConfig::default())?;
-    init_genesis(&db, &spec)?;
-
-    let config = EvmConfig::isthmus(chain_id);
-    let next = NextBlock {
-        number: 1,
-        timestamp: 1_000,
-        beneficiary: SEQUENCER_FEE_VAULT,
-        base_fee: 1,
-        gas_limit: u64::MAX / 4,
-        prevrandao: B256::ZERO,
-    };
+    let (_dir, db, config, next) = open_chain(&spec)?;
     let mut state = StateDb::new(db.latest()?);
     let mut owner = Signer {
         key: owner_key,
