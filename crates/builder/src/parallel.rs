@@ -17,7 +17,7 @@
 //! 3. **Fees.** Every transaction credits the fee vaults; those credits commute, so bins keep
 //!    them locally and the merge adds the per-bin deltas (as pevm and Monad do). That is exact
 //!    only if no code looks at a vault: transfers and registry calls cannot, and contract calls
-//!    run under [`agnt2_evm::FeeVaultGuard`], which turns any such look into a fallback.
+//!    run with the executor's fee-vault guard (`execute_guarded`), which turns any such look into a fallback.
 //! 4. **Validation.** Each transaction's actual reads (accounts and slots) are checked against
 //!    the actual writes of earlier transactions in other bins. Any hit means a misprediction: the
 //!    parallel result is dropped and the block is built sequentially, so a wrong prediction costs
@@ -109,17 +109,37 @@ struct Predicted {
     learnt: Option<Arc<Learnt>>,
 }
 
-impl Predicted {
-    fn all_reads(&self) -> impl Iterator<Item = &Key> {
-        self.reads
-            .iter()
-            .chain(self.learnt.iter().flat_map(|l| l.0.iter()))
+/// 64-bit fingerprints of conflict keys, under one random seed per process (so fingerprints
+/// taken at admission and at block building agree, and nobody can aim collisions at them). A
+/// collision can only join groups that did not need joining or report a conflict that is not
+/// there: a lost chance of parallelism, never a wrong block.
+mod fingerprint {
+    use std::{
+        hash::{BuildHasher, Hasher},
+        sync::LazyLock,
+    };
+
+    use alloy_primitives::{Address, U256, map::DefaultHashBuilder};
+
+    static SEED: LazyLock<DefaultHashBuilder> = LazyLock::new(DefaultHashBuilder::default);
+
+    pub(super) fn hasher() -> impl Hasher {
+        SEED.build_hasher()
     }
 
-    fn all_writes(&self) -> impl Iterator<Item = &Key> {
-        self.writes
-            .iter()
-            .chain(self.learnt.iter().flat_map(|l| l.1.iter()))
+    pub(super) fn account(a: &Address) -> u64 {
+        let mut h = hasher();
+        h.write_u8(0);
+        h.write(a.as_slice());
+        h.finish()
+    }
+
+    pub(super) fn storage(a: &Address, slot: &U256) -> u64 {
+        let mut h = hasher();
+        h.write_u8(1);
+        h.write(a.as_slice());
+        h.write(&slot.to_be_bytes::<32>());
+        h.finish()
     }
 }
 
@@ -127,9 +147,14 @@ impl Predicted {
 /// transactions would otherwise accumulate).
 const MAX_CACHED_PREDICTIONS: usize = 400_000;
 
-/// What speculative execution learnt about one transaction: the keys it read and wrote, and
-/// the gas it used.
-type Learnt = (Vec<Key>, Vec<Key>, u64);
+/// What speculative execution learnt about one transaction: the fingerprints of the accounts
+/// and slots it read and wrote, and the gas it used.
+#[derive(Debug)]
+struct Learnt {
+    reads: Vec<u64>,
+    writes: Vec<u64>,
+    gas: u64,
+}
 
 /// Access sets learnt by executing transactions speculatively (at pool admission, against the
 /// state of the time), keyed by transaction hash. A stale entry only costs a misprediction,
@@ -202,27 +227,24 @@ pub(crate) fn speculate(
             if !matches!(outcome, TxOutcome::Included) || access.touches_fee_vault {
                 continue;
             }
-            let keep = |a: &&Address| !FEE_ACCOUNTS.contains(a);
-            let reads = access
-                .read_accounts
-                .iter()
-                .filter(keep)
-                .map(|a| Key::Account(*a))
-                .chain(access.read_slots.iter().map(|(a, s)| Key::Storage(*a, *s)))
-                .collect();
-            let writes = access
-                .written_accounts
-                .iter()
-                .filter(keep)
-                .map(|a| Key::Account(*a))
-                .chain(
-                    access
-                        .written_slots
-                        .iter()
-                        .map(|(a, s)| Key::Storage(*a, *s)),
-                )
-                .collect();
-            out.push((tx.hash, Arc::new((reads, writes, gas_used))));
+            let keys = |accounts: &[Address], slots: &[(Address, U256)]| -> Vec<u64> {
+                accounts
+                    .iter()
+                    .filter(|a| !FEE_ACCOUNTS.contains(a))
+                    .map(fingerprint::account)
+                    .chain(slots.iter().map(|(a, s)| fingerprint::storage(a, s)))
+                    .collect()
+            };
+            let reads = keys(&access.read_accounts, &access.read_slots);
+            let writes = keys(&access.written_accounts, &access.written_slots);
+            out.push((
+                tx.hash,
+                Arc::new(Learnt {
+                    reads,
+                    writes,
+                    gas: gas_used,
+                }),
+            ));
         }
         Ok(out)
     };
@@ -301,7 +323,7 @@ fn predict<P: StateProvider + ?Sized>(
         p.reads.extend(set.reads.iter().map(key_of));
         p.writes.extend(set.writes.iter().map(key_of));
         if let Some(l) = cache.get(&tx.hash) {
-            p.est_gas = l.2;
+            p.est_gas = l.gas;
         }
         return Ok(Some(p));
     }
@@ -314,7 +336,7 @@ fn predict<P: StateProvider + ?Sized>(
                 writes: Vec::new(),
                 transfer_to: None,
                 guarded: true,
-                est_gas: keys.2,
+                est_gas: keys.gas,
                 learnt: Some(keys.clone()),
             }));
         }
@@ -399,50 +421,41 @@ impl Groups {
 /// key of that domain is cut to its first `L` words (a prefix covers exactly the slots that
 /// share those words).
 fn group(preds: &[&Predicted]) -> Vec<usize> {
-    use std::hash::{BuildHasher, Hasher};
+    use std::hash::Hasher;
     let mut shortest: HashMap<(Address, u8), usize> = HashMap::default();
     for p in preds {
-        for k in p.all_reads().chain(p.all_writes()) {
+        for k in p.reads.iter().chain(&p.writes) {
             if let Key::Prefix(a, d, lead) = k {
                 let e = shortest.entry((*a, *d)).or_insert(lead.len());
                 *e = (*e).min(lead.len());
             }
         }
     }
-    // Keys become 64-bit fingerprints of their bucket: no allocation per key, and a collision
-    // can only join groups that did not need joining (validation still checks real accesses).
-    let state = alloy_primitives::map::DefaultHashBuilder::default();
     let id = |k: &Key| -> u64 {
-        let mut h = state.build_hasher();
         match k {
-            Key::Account(a) => {
-                h.write_u8(0);
-                h.write(a.as_slice());
-            }
-            Key::Storage(a, slot) => {
-                h.write_u8(1);
-                h.write(a.as_slice());
-                h.write(&slot.to_be_bytes::<32>());
-            }
+            Key::Account(a) => fingerprint::account(a),
+            Key::Storage(a, slot) => fingerprint::storage(a, slot),
             Key::Slot(a, d, parts) | Key::Prefix(a, d, parts) => {
                 let cut = shortest
                     .get(&(*a, *d))
                     .map_or(parts.len(), |l| (*l).min(parts.len()));
+                let mut h = fingerprint::hasher();
                 h.write_u8(2);
                 h.write(a.as_slice());
                 h.write_u8(*d);
                 for part in &parts[..cut] {
                     h.write(&part.to_be_bytes::<32>());
                 }
+                h.finish()
             }
         }
-        h.finish()
     };
     let mut writers: HashMap<u64, usize> = HashMap::default();
     let mut uf = Groups((0..preds.len()).collect());
     for (i, p) in preds.iter().enumerate() {
-        for k in p.all_writes() {
-            match writers.entry(id(k)) {
+        let learnt = p.learnt.iter().flat_map(|l| l.writes.iter().copied());
+        for k in p.writes.iter().map(id).chain(learnt) {
+            match writers.entry(k) {
                 alloy_primitives::map::Entry::Occupied(e) => uf.union(*e.get(), i),
                 alloy_primitives::map::Entry::Vacant(e) => {
                     e.insert(i);
@@ -451,8 +464,9 @@ fn group(preds: &[&Predicted]) -> Vec<usize> {
         }
     }
     for (i, p) in preds.iter().enumerate() {
-        for k in p.all_reads() {
-            if let Some(&w) = writers.get(&id(k)) {
+        let learnt = p.learnt.iter().flat_map(|l| l.reads.iter().copied());
+        for k in p.reads.iter().map(id).chain(learnt) {
+            if let Some(&w) = writers.get(&k) {
                 uf.union(w, i);
             }
         }
@@ -468,13 +482,50 @@ type BinTx = (usize, Arc<RecoveredTx>, Option<Address>, bool);
 struct Done {
     index: usize,
     outcome: TxOutcome,
-    access: TxAccess,
     receipt: Option<(RecoveredTx, StoredReceipt)>,
+}
+
+/// What a bin actually touched, by key fingerprint (fee vaults left out): the earliest block
+/// index at which it wrote the key (`u32::MAX` if never) and the latest at which it touched it.
+/// Built on the bin's own thread, so validation only has to compare the bins' summaries.
+#[derive(Default)]
+struct Touched(HashMap<u64, (u32, u32)>);
+
+impl Touched {
+    fn note(&mut self, key: u64, index: u32, write: bool) {
+        let e = self.0.entry(key).or_insert((u32::MAX, index));
+        if write {
+            e.0 = e.0.min(index);
+        }
+        e.1 = e.1.max(index);
+    }
+
+    fn account(&mut self, a: &Address, index: u32, write: bool) {
+        if !FEE_ACCOUNTS.contains(a) {
+            self.note(fingerprint::account(a), index, write);
+        }
+    }
+
+    fn access(&mut self, access: &TxAccess, index: u32) {
+        for a in &access.read_accounts {
+            self.account(a, index, false);
+        }
+        for a in &access.written_accounts {
+            self.account(a, index, true);
+        }
+        for (a, slot) in &access.read_slots {
+            self.note(fingerprint::storage(a, slot), index, false);
+        }
+        for (a, slot) in &access.written_slots {
+            self.note(fingerprint::storage(a, slot), index, true);
+        }
+    }
 }
 
 struct BinResult {
     done: Vec<Done>,
-    changes: StateChanges,
+    changes: SortedChanges,
+    touched: Touched,
     /// Predicted transfers whose recipient turned out to have code, with every later
     /// transaction of their senders: they move to the tail.
     deferred: Vec<usize>,
@@ -495,23 +546,24 @@ fn run_bin(
     let mut state = StateDb::new(overlay);
     let mut done = Vec::with_capacity(txs.len());
     let mut deferred = Vec::new();
+    let mut touched = Touched::default();
+    let mut access = TxAccess::default();
     let receipts = {
         let mut exec = BlockExecutor::new(evm, next, &mut state);
         let mut blocked: HashSet<Address> = HashSet::default();
         let mut deferred_senders: HashSet<Address> = HashSet::default();
         for (index, tx, transfer_to, guarded) in txs {
-            let mut access = TxAccess::default();
+            let at = *index as u32;
             if deferred_senders.contains(&tx.signer) {
                 deferred.push(*index);
                 continue;
             }
             if blocked.contains(&tx.signer) {
-                access.read_accounts.push(tx.signer);
+                touched.account(&tx.signer, at, false);
                 // Skipped, not invalid: it stays in the pool for a later block.
                 done.push(Done {
                     index: *index,
                     outcome: TxOutcome::DoesNotFit,
-                    access,
                     receipt: None,
                 });
                 continue;
@@ -527,28 +579,36 @@ fn run_bin(
                         continue;
                     }
                     // Exact by construction: sender and recipient (fees are merged apart).
-                    access.read_accounts.extend([tx.signer, *to]);
-                    access.written_accounts.extend([tx.signer, *to]);
+                    touched.account(&tx.signer, at, true);
+                    touched.account(to, at, true);
                     exec.execute((**tx).clone())?
                 }
-                None if *guarded => {
-                    let outcome = exec.execute_guarded((**tx).clone(), &mut access)?;
-                    if access.touches_fee_vault {
-                        return Ok(Err("contract code touched a fee vault"));
-                    }
+                None => {
+                    let outcome = if *guarded {
+                        let outcome = exec.execute_guarded((**tx).clone(), &mut access)?;
+                        if access.touches_fee_vault {
+                            return Ok(Err("contract code touched a fee vault"));
+                        }
+                        outcome
+                    } else {
+                        exec.execute_recording((**tx).clone(), &mut access)?
+                    };
+                    touched.access(&access, at);
+                    access.read_accounts.clear();
+                    access.written_accounts.clear();
+                    access.read_slots.clear();
+                    access.written_slots.clear();
                     outcome
                 }
-                None => exec.execute_recording((**tx).clone(), &mut access)?,
             };
             if !matches!(outcome, TxOutcome::Included) {
                 // Its validity depended on the sender's account as this bin saw it.
-                access.read_accounts.push(tx.signer);
+                touched.account(&tx.signer, at, false);
                 blocked.insert(tx.signer);
             }
             done.push(Done {
                 index: *index,
                 outcome,
-                access,
                 receipt: None,
             });
         }
@@ -563,135 +623,84 @@ fn run_bin(
     }
     Ok(Ok(BinResult {
         done,
-        changes: state.into_changes(),
+        changes: state.into_sorted_changes(),
+        touched,
         deferred,
     }))
 }
 
 /// Checks the bins' actual accesses: a key touched by one bin only is fine; for a key several
-/// bins touched, no bin may have read it after another bin's earlier transaction wrote it.
+/// bins touched, no bin may have touched it after another bin's earlier transaction wrote it.
 /// Returns the reason to fall back, if any.
-fn validate(results: &[BinResult]) -> Option<&'static str> {
-    use std::hash::{BuildHasher, Hasher};
-    // Fingerprints: a collision can only report a conflict that is not there (a needless
-    // fallback), never hide one.
-    let state = alloy_primitives::map::DefaultHashBuilder::default();
-    let account = |a: &Address| {
-        let mut h = state.build_hasher();
-        h.write_u8(0);
-        h.write(a.as_slice());
-        h.finish()
-    };
-    let slot = |(a, s): &(Address, U256)| {
-        let mut h = state.build_hasher();
-        h.write_u8(1);
-        h.write(a.as_slice());
-        h.write(&s.to_be_bytes::<32>());
-        h.finish()
-    };
-    let for_touched = |d: &Done, f: &mut dyn FnMut(u64)| {
-        for a in d
-            .access
-            .read_accounts
-            .iter()
-            .chain(&d.access.written_accounts)
-        {
-            if !FEE_ACCOUNTS.contains(a) {
-                f(account(a));
-            }
-        }
-        for s in d.access.read_slots.iter().chain(&d.access.written_slots) {
-            f(slot(s));
-        }
-    };
-    const MULTI: usize = usize::MAX;
-    // Pass 1: which keys did more than one bin touch?
-    let mut owner: HashMap<u64, usize> = HashMap::default();
-    for (b, r) in results.iter().enumerate() {
-        for d in &r.done {
-            for_touched(d, &mut |k| {
-                let e = owner.entry(k).or_insert(b);
-                if *e != b {
-                    *e = MULTI;
+fn validate(results: &mut [BinResult]) -> Option<&'static str> {
+    let (first, rest) = results.split_first_mut()?;
+    // Earlier bins' summaries, folded together: the earliest write and the latest touch.
+    let mut seen = std::mem::take(&mut first.touched.0);
+    let last = rest.len().saturating_sub(1);
+    for (n, r) in rest.iter_mut().enumerate() {
+        let mine = std::mem::take(&mut r.touched.0);
+        for (k, (w, t)) in mine {
+            match seen.entry(k) {
+                alloy_primitives::map::Entry::Occupied(mut e) => {
+                    let (ew, et) = *e.get();
+                    if ew < t || w < et {
+                        return Some("misprediction");
+                    }
+                    e.insert((ew.min(w), et.max(t)));
                 }
-            });
-        }
-    }
-    if !owner.values().any(|b| *b == MULTI) {
-        return None;
-    }
-    // Pass 2, shared keys only: writes and touches per bin, in block order.
-    let mut writes: HashMap<u64, Vec<(usize, usize)>> = HashMap::default();
-    let mut touches: HashMap<u64, Vec<(usize, usize)>> = HashMap::default();
-    for (b, r) in results.iter().enumerate() {
-        for d in &r.done {
-            let shared = |k: &u64| owner.get(k) == Some(&MULTI);
-            let written = d
-                .access
-                .written_accounts
-                .iter()
-                .filter(|a| !FEE_ACCOUNTS.contains(a))
-                .map(account)
-                .chain(d.access.written_slots.iter().map(slot));
-            for k in written {
-                if shared(&k) {
-                    writes.entry(k).or_default().push((b, d.index));
+                alloy_primitives::map::Entry::Vacant(e) => {
+                    if n != last {
+                        e.insert((w, t));
+                    }
                 }
             }
-            for_touched(d, &mut |k| {
-                if shared(&k) {
-                    touches.entry(k).or_default().push((b, d.index));
-                }
-            });
-        }
-    }
-    for (k, ws) in &writes {
-        let Some(ts) = touches.get(k) else {
-            continue;
-        };
-        if ws
-            .iter()
-            .any(|(wb, wi)| ts.iter().any(|(tb, ti)| tb != wb && ti > wi))
-        {
-            return Some("misprediction");
         }
     }
     None
 }
 
-/// Merges two change sets of disjoint transactions in one linear pass over the sorted maps; an
-/// account in both must carry the same fields (touched, not changed, by one side) and its slots
-/// are united. `None` when they disagree.
-fn merge_sorted(a: StateChanges, b: StateChanges) -> Option<StateChanges> {
-    let mut out: Vec<(Address, AccountChange)> = Vec::with_capacity(a.len() + b.len());
-    let mut a = a.into_iter().peekable();
-    let mut b = b.into_iter().peekable();
-    loop {
-        let next = match (a.peek(), b.peek()) {
-            (Some((ka, _)), Some((kb, _))) => ka.cmp(kb),
-            (Some(_), None) => std::cmp::Ordering::Less,
-            (None, Some(_)) => std::cmp::Ordering::Greater,
-            (None, None) => break,
-        };
-        match next {
-            std::cmp::Ordering::Less => out.extend(a.next()),
-            std::cmp::Ordering::Greater => out.extend(b.next()),
-            std::cmp::Ordering::Equal => {
-                let (k, mut x) = a.next()?;
-                let (_, y) = b.next()?;
-                // Both sides removed the same empty account (EIP-161 after a touch, e.g. the
-                // identity core or a standard precompile): the same change, nothing to unite.
-                let same_removal = x.info.is_none()
-                    && y.info.is_none()
-                    && x.storage.is_empty()
-                    && y.storage.is_empty();
-                if !same_removal && (x.info != y.info || x.wipe_storage || y.wipe_storage) {
-                    return None;
-                }
-                x.storage.extend(y.storage);
-                out.push((k, x));
+/// One account's changes, sorted by address.
+type SortedChanges = Vec<(Address, AccountChange)>;
+
+/// Merges change lists of disjoint transactions (each sorted by address) in one k-way pass: an
+/// account in several lists must carry the same fields in each (touched, not changed, by all
+/// but one) and its slots are united. `None` when they disagree.
+fn merge_sorted(lists: Vec<SortedChanges>) -> Option<StateChanges> {
+    let total = lists.iter().map(Vec::len).sum();
+    let mut out: SortedChanges = Vec::with_capacity(total);
+    let mut lists: Vec<_> = lists
+        .into_iter()
+        .map(|l| l.into_iter().peekable())
+        .collect();
+    while let Some(first) = lists
+        .iter_mut()
+        .filter_map(|l| l.peek().map(|(a, _)| *a))
+        .min()
+    {
+        let mut merged: Option<AccountChange> = None;
+        for list in lists.iter_mut() {
+            if list.peek().is_none_or(|(a, _)| *a != first) {
+                continue;
             }
+            let (_, y) = list.next()?;
+            merged = Some(match merged {
+                None => y,
+                Some(mut x) => {
+                    // Both sides removed the same empty account (EIP-161 after a touch, e.g.
+                    // the identity core or a standard precompile): the same change.
+                    let same_removal = x.info.is_none()
+                        && y.info.is_none()
+                        && x.storage.is_empty()
+                        && y.storage.is_empty();
+                    if !same_removal && (x.info != y.info || x.wipe_storage || y.wipe_storage) {
+                        return None;
+                    }
+                    x.storage.extend(y.storage);
+                    x
+                }
+            });
         }
+        out.push((first, merged?));
     }
     Some(out.into_iter().collect())
 }
@@ -724,6 +733,125 @@ fn balance_of<P: StateProvider + ?Sized>(state: &P, address: &Address) -> Result
         .map_err(|e| FatalError(e.to_string()))?
         .map(|a| a.balance)
         .unwrap_or_default())
+}
+
+/// Merges the bins' changes on top of the deposit's: fee-vault credits as summed deltas, the
+/// rest as disjoint sets. `Ok(Err(reason))` when they do not merge (the block falls back).
+fn merge_states<P: StateProvider + ?Sized>(
+    overlay: &P,
+    deposit_changes: StateChanges,
+    bins: Vec<SortedChanges>,
+) -> Result<Result<StateChanges, &'static str>, FatalError> {
+    let mut fee_delta: HashMap<Address, U256> = HashMap::default();
+    let mut fee_touched: Vec<Address> = Vec::new();
+    let mut lists = Vec::with_capacity(bins.len() + 1);
+    lists.push(deposit_changes.into_iter().collect());
+    for mut changes in bins {
+        for address in FEE_ACCOUNTS {
+            let Ok(at) = changes.binary_search_by_key(&address, |(a, _)| *a) else {
+                continue;
+            };
+            let (_, change) = changes.remove(at);
+            if !fee_touched.contains(&address) {
+                fee_touched.push(address);
+            }
+            let before = balance_of(overlay, &address)?;
+            let after = change.info.as_ref().map(|i| i.balance).unwrap_or_default();
+            let Some(delta) = after.checked_sub(before) else {
+                return Ok(Err("fee vault balance went down"));
+            };
+            *fee_delta.entry(address).or_default() += delta;
+        }
+        lists.push(changes);
+    }
+    let Some(mut merged) = merge_sorted(lists) else {
+        return Ok(Err("merge conflict"));
+    };
+    // A vault that ends empty is removed, as EIP-161 removes any touched empty account.
+    for address in fee_touched {
+        let delta = fee_delta.get(&address).copied().unwrap_or_default();
+        let current = overlay
+            .account(&address)
+            .map_err(|e| FatalError(e.to_string()))?;
+        let nonce = current.map(|a| a.nonce).unwrap_or_default();
+        let code_hash = current.map(|a| a.code_hash).unwrap_or(KECCAK256_EMPTY);
+        let balance = current.map(|a| a.balance).unwrap_or_default() + delta;
+        let change = if balance.is_zero() && nonce == 0 && code_hash == KECCAK256_EMPTY {
+            AccountChange {
+                info: None,
+                wipe_storage: true,
+                ..Default::default()
+            }
+        } else {
+            AccountChange {
+                info: Some(agnt2_storage::AccountUpdate {
+                    nonce,
+                    balance,
+                    code_hash,
+                    code: None,
+                }),
+                ..Default::default()
+            }
+        };
+        merged.insert(address, change);
+    }
+    Ok(Ok(merged))
+}
+
+/// Puts the bins' receipts in block order (each bin's list is already in order: a k-way merge)
+/// after the deposit's, with cumulative gas, and collects the invalid transactions. `Err` when
+/// a transaction would not have been admitted by the sequential executor's gas check.
+fn receipts_in_order(
+    next: &NextBlock,
+    deposit: &ExecutedBlock,
+    predicted: &[(Arc<RecoveredTx>, Predicted, usize)],
+    dones: Vec<Vec<Done>>,
+) -> Result<(ExecutedBlock, Vec<B256>), &'static str> {
+    let total: usize = dones.iter().map(Vec::len).sum();
+    let mut block = ExecutedBlock {
+        transactions: deposit.transactions.clone(),
+        receipts: deposit.receipts.clone(),
+        gas_used: deposit.gas_used,
+    };
+    let mut invalid = Vec::new();
+    block.transactions.reserve(total);
+    block.receipts.reserve(total);
+    let mut lists: Vec<_> = dones
+        .into_iter()
+        .map(|d| d.into_iter().peekable())
+        .collect();
+    loop {
+        let mut first: Option<(usize, usize)> = None;
+        for (n, list) in lists.iter_mut().enumerate() {
+            if let Some(d) = list.peek()
+                && first.is_none_or(|(_, index)| d.index < index)
+            {
+                first = Some((n, d.index));
+            }
+        }
+        let Some(d) = first.and_then(|(n, _)| lists[n].next()) else {
+            break;
+        };
+        let tx = &predicted[d.index].0;
+        match (d.outcome, d.receipt) {
+            (TxOutcome::Included, Some((executed, mut r))) => {
+                // The sequential executor admits a transaction only if its limit fits.
+                if executed.gas_limit() > next.gas_limit.saturating_sub(block.gas_used) {
+                    return Err("gas estimate exceeded");
+                }
+                block.gas_used += r.meta.gas_used;
+                set_cumulative_gas(&mut r.receipt, block.gas_used);
+                block.receipts.push(r);
+                block.transactions.push(executed);
+            }
+            (TxOutcome::Invalid(reason), _) => {
+                tracing::debug!(hash = %tx.hash, %reason, "dropping invalid transaction");
+                invalid.push(tx.hash);
+            }
+            _ => {}
+        }
+    }
+    Ok((block, invalid))
 }
 
 /// Executes `candidates` after the deposit whose changes are `deposit`; `None` means the block
@@ -873,10 +1001,18 @@ pub(crate) fn execute(
     // Execute the bins concurrently.
     let run_all = || -> Vec<Result<Result<BinResult, &'static str>, FatalError>> {
         use rayon::prelude::*;
-        bin_txs
-            .par_iter()
-            .map(|txs| run_bin(db, evm, next, &deposit_changes, txs))
-            .collect()
+        let one = |txs: &Vec<BinTx>| {
+            let t = std::time::Instant::now();
+            let r = run_bin(db, evm, next, &deposit_changes, txs);
+            tracing::debug!(
+                txs = txs.len(),
+                start_ms = (t - t0).as_secs_f64() * 1e3,
+                elapsed_ms = t.elapsed().as_secs_f64() * 1e3,
+                "bin"
+            );
+            r
+        };
+        bin_txs.par_iter().map(one).collect()
     };
     let results = match pool {
         Some(pool) => pool.install(run_all),
@@ -897,106 +1033,59 @@ pub(crate) fn execute(
 
     phase("bins", &t0);
     // Validate: no transaction may have read what an earlier transaction of another bin wrote.
-    if let Some(reason) = validate(&results) {
+    let mut results = results;
+    if let Some(reason) = validate(&mut results) {
         stats.fallback = Some(reason);
         metrics::counter!("agnt2_builder_mispredictions_total").increment(1);
         return Ok(Err(stats));
     }
 
     phase("validate", &t0);
-    // Merge: bins touched disjoint state except the fee vaults, whose deltas add up.
-    let mut merged = deposit_changes.clone();
-    let mut fee_delta: HashMap<Address, U256> = HashMap::default();
-    let mut fee_touched: Vec<Address> = Vec::new();
-    let mut done: Vec<Done> = Vec::new();
+    // Merge the state (bins touched disjoint state except the fee vaults, whose deltas add up)
+    // while the receipts are put in block order: the two are independent.
     let mut deferred: Vec<usize> = Vec::new();
+    let mut dones = Vec::with_capacity(results.len());
+    let mut bin_changes = Vec::with_capacity(results.len());
     for mut r in results {
         deferred.append(&mut r.deferred);
-        for address in FEE_ACCOUNTS {
-            let Some(change) = r.changes.remove(&address) else {
-                continue;
-            };
-            if !fee_touched.contains(&address) {
-                fee_touched.push(address);
-            }
-            let before = balance_of(&overlay, &address)?;
-            let after = change.info.as_ref().map(|i| i.balance).unwrap_or_default();
-            let Some(delta) = after.checked_sub(before) else {
-                stats.fallback = Some("fee vault balance went down");
-                return Ok(Err(stats));
-            };
-            *fee_delta.entry(address).or_default() += delta;
-        }
-        match merge_sorted(std::mem::take(&mut merged), r.changes) {
-            Some(m) => merged = m,
-            None => {
-                stats.fallback = Some("merge conflict");
-                return Ok(Err(stats));
-            }
-        }
-        done.extend(r.done);
+        dones.push(r.done);
+        bin_changes.push(r.changes);
     }
-    // A vault that ends empty is removed, as EIP-161 removes any touched empty account.
-    for address in fee_touched {
-        let delta = fee_delta.get(&address).copied().unwrap_or_default();
-        let current = overlay
-            .account(&address)
-            .map_err(|e| FatalError(e.to_string()))?;
-        let nonce = current.map(|a| a.nonce).unwrap_or_default();
-        let code_hash = current.map(|a| a.code_hash).unwrap_or(KECCAK256_EMPTY);
-        let balance = current.map(|a| a.balance).unwrap_or_default() + delta;
-        let change = if balance.is_zero() && nonce == 0 && code_hash == KECCAK256_EMPTY {
-            AccountChange {
-                info: None,
-                wipe_storage: true,
-                ..Default::default()
-            }
-        } else {
-            AccountChange {
-                info: Some(agnt2_storage::AccountUpdate {
-                    nonce,
-                    balance,
-                    code_hash,
-                    code: None,
-                }),
-                ..Default::default()
-            }
-        };
-        merged.insert(address, change);
-    }
-    done.sort_by_key(|d| d.index);
+    let merge = || {
+        let t = std::time::Instant::now();
+        let r = merge_states(&overlay, deposit_changes.clone(), bin_changes);
+        tracing::debug!(elapsed_ms = t.elapsed().as_secs_f64() * 1e3, "state merged");
+        r
+    };
+    let order = || {
+        let t = std::time::Instant::now();
+        let r = receipts_in_order(next, deposit, &predicted, dones);
+        tracing::debug!(
+            elapsed_ms = t.elapsed().as_secs_f64() * 1e3,
+            "receipts ordered"
+        );
+        r
+    };
+    let (merged, ordered) = match pool {
+        Some(pool) => pool.install(|| rayon::join(merge, order)),
+        None => (merge(), order()),
+    };
+    let mut merged = match merged? {
+        Ok(m) => m,
+        Err(reason) => {
+            stats.fallback = Some(reason);
+            return Ok(Err(stats));
+        }
+    };
+    let (mut block, mut invalid) = match ordered {
+        Ok(o) => o,
+        Err(reason) => {
+            stats.fallback = Some(reason);
+            return Ok(Err(stats));
+        }
+    };
     phase("merge", &t0);
 
-    // Receipts in block order, then the tail on top of the merged state.
-    let mut block = ExecutedBlock {
-        transactions: deposit.transactions.clone(),
-        receipts: deposit.receipts.clone(),
-        gas_used: deposit.gas_used,
-    };
-    let mut invalid = Vec::new();
-    block.transactions.reserve(done.len());
-    block.receipts.reserve(done.len());
-    for d in done {
-        let tx = &predicted[d.index].0;
-        match (d.outcome, d.receipt) {
-            (TxOutcome::Included, Some((executed, mut r))) => {
-                // The sequential executor admits a transaction only if its limit fits.
-                if executed.gas_limit() > next.gas_limit.saturating_sub(block.gas_used) {
-                    stats.fallback = Some("gas estimate exceeded");
-                    return Ok(Err(stats));
-                }
-                block.gas_used += r.meta.gas_used;
-                set_cumulative_gas(&mut r.receipt, block.gas_used);
-                block.receipts.push(r);
-                block.transactions.push(executed);
-            }
-            (TxOutcome::Invalid(reason), _) => {
-                tracing::debug!(hash = %tx.hash, %reason, "dropping invalid transaction");
-                invalid.push(tx.hash);
-            }
-            _ => {}
-        }
-    }
     stats.deferred = deferred.len();
     tail.extend(
         deferred

@@ -1,10 +1,8 @@
 //! The in-memory overlay the EVM runs against: reads fall through to a state provider, writes
 //! collect into the block's [`StateChanges`].
 
-use std::collections::HashMap;
-
-use agnt2_storage::{AccountUpdate, StateChanges, StateProvider, StorageError};
-use alloy_primitives::{Address, B256, KECCAK256_EMPTY, U256};
+use agnt2_storage::{AccountChange, AccountUpdate, StateChanges, StateProvider, StorageError};
+use alloy_primitives::{Address, B256, KECCAK256_EMPTY, U256, map::HashMap};
 use revm::{
     Database, DatabaseCommit,
     database_interface::DBErrorMarker,
@@ -34,7 +32,9 @@ pub struct StateDb<P> {
     /// re-creation) costs that account only.
     storage: HashMap<Address, HashMap<U256, U256>>,
     codes: HashMap<B256, Bytecode>,
-    changes: StateChanges,
+    /// What the block changed, unordered while it runs (hash lookups on the hot path); sorted
+    /// once when the block hands it on.
+    changes: HashMap<Address, AccountChange>,
 }
 
 impl<P: StateProvider> StateDb<P> {
@@ -42,21 +42,24 @@ impl<P: StateProvider> StateDb<P> {
     pub fn new(provider: P) -> Self {
         Self {
             provider,
-            accounts: HashMap::new(),
-            storage: HashMap::new(),
-            codes: HashMap::new(),
-            changes: StateChanges::new(),
+            accounts: HashMap::default(),
+            storage: HashMap::default(),
+            codes: HashMap::default(),
+            changes: HashMap::default(),
         }
-    }
-
-    /// The changes collected so far.
-    pub fn changes(&self) -> &StateChanges {
-        &self.changes
     }
 
     /// Consumes the overlay, returning the block's changes.
     pub fn into_changes(self) -> StateChanges {
-        self.changes
+        self.into_sorted_changes().into_iter().collect()
+    }
+
+    /// Consumes the overlay, returning the block's changes as a list sorted by address (what a
+    /// merge of several overlays wants; [`StateDb::into_changes`] builds the map from it).
+    pub fn into_sorted_changes(self) -> Vec<(Address, AccountChange)> {
+        let mut changes: Vec<_> = self.changes.into_iter().collect();
+        changes.sort_unstable_by_key(|(address, _)| *address);
+        changes
     }
 
     /// The underlying provider.

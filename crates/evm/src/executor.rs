@@ -10,7 +10,7 @@ use op_revm::{
     DefaultOp, OpBuilder, OpContext, OpEvm, OpHaltReason, OpTransaction, OpTransactionError,
 };
 use revm::{
-    Context, Database, DatabaseCommit, ExecuteEvm, InspectEvm,
+    Context, Database, DatabaseCommit, ExecuteEvm,
     context::{
         TxEnv,
         result::{EVMError, ExecutionResult, ResultAndState},
@@ -63,7 +63,7 @@ pub struct ExecutedBlock {
 /// Executes transactions one after another on top of a [`StateDb`]: the reference semantics
 /// that every parallel builder result must match.
 pub struct BlockExecutor<'db, P: StateProvider> {
-    evm: AgentEvm<OpContext<&'db mut StateDb<P>>, FeeVaultGuard>,
+    evm: AgentEvm<OpContext<&'db mut StateDb<P>>>,
     base_fee: u64,
     gas_limit: u64,
     out: ExecutedBlock,
@@ -92,44 +92,6 @@ pub struct TxAccess {
     pub written_slots: Vec<(Address, U256)>,
     /// Contract code looked at a fee vault (balance, code, call), only known for guarded runs.
     pub touches_fee_vault: bool,
-}
-
-/// Accounts every transaction credits fees to.
-const FEE_VAULTS: [Address; 4] = [
-    agnt2_primitives::constants::SEQUENCER_FEE_VAULT,
-    agnt2_primitives::constants::BASE_FEE_VAULT,
-    agnt2_primitives::constants::L1_FEE_VAULT,
-    agnt2_primitives::constants::OPERATOR_FEE_VAULT,
-];
-
-/// An inspector that notes whether code touched a fee vault: BALANCE, EXTCODE*, any CALL to it
-/// or SELFDESTRUCT in its favour. Dormant unless the executor runs a transaction guarded.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct FeeVaultGuard {
-    hit: bool,
-}
-
-impl<CTX> revm::Inspector<CTX, revm::interpreter::interpreter::EthInterpreter> for FeeVaultGuard {
-    fn step(
-        &mut self,
-        interp: &mut revm::interpreter::Interpreter<revm::interpreter::interpreter::EthInterpreter>,
-        _context: &mut CTX,
-    ) {
-        use revm::interpreter::interpreter_types::Jumps;
-        let depth = match interp.bytecode.opcode() {
-            // BALANCE, EXTCODESIZE, EXTCODECOPY, EXTCODEHASH, SELFDESTRUCT: address on top.
-            0x31 | 0x3b | 0x3c | 0x3f | 0xff => 0,
-            // CALL, CALLCODE, DELEGATECALL, STATICCALL: address below the gas.
-            0xf1 | 0xf2 | 0xf4 | 0xfa => 1,
-            _ => return,
-        };
-        if let Ok(word) = interp.stack.peek(depth) {
-            let address = Address::from_word(word.into());
-            if FEE_VAULTS.contains(&address) {
-                self.hit = true;
-            }
-        }
-    }
 }
 
 fn record_access<P: StateProvider>(
@@ -175,12 +137,13 @@ pub struct FatalError(pub String);
 impl<'db, P: StateProvider> BlockExecutor<'db, P> {
     /// Starts a block.
     pub fn new(config: &EvmConfig, next: &NextBlock, db: &'db mut StateDb<P>) -> Self {
-        let evm = Context::op()
+        let mut evm = Context::op()
             .with_db(db)
             .with_block(next.block_env())
             .with_cfg(config.cfg())
-            .build_op_with_inspector(FeeVaultGuard::default())
+            .build_op()
             .with_precompiles(AgentPrecompiles::new(config.spec));
+        crate::guard::install(&mut evm.0.instruction);
         Self {
             evm,
             base_fee: next.base_fee,
@@ -255,12 +218,11 @@ impl<'db, P: StateProvider> BlockExecutor<'db, P> {
             None
         };
         let env = tx_env(&tx);
-        let run = if guarded {
-            self.evm.0.inspector.hit = false;
-            self.evm.inspect_tx(env)
-        } else {
-            self.evm.transact(env)
-        };
+        if guarded {
+            crate::guard::take();
+        }
+        let run = self.evm.transact(env);
+        let touched_vault = guarded && crate::guard::take();
         let ResultAndState { result, state } = match run {
             Ok(r) => r,
             Err(EVMError::Transaction(e)) => return Ok(TxOutcome::Invalid(tx_error_message(&e))),
@@ -269,7 +231,7 @@ impl<'db, P: StateProvider> BlockExecutor<'db, P> {
         };
         let l1_fee = self.l1_fee(&tx);
         if let Some(access) = access {
-            access.touches_fee_vault |= guarded && self.evm.0.inspector.hit;
+            access.touches_fee_vault |= touched_vault;
             let db = &mut self.evm.0.ctx.journaled_state.database;
             record_access(db, &state, access).map_err(|e| FatalError(e.to_string()))?;
         }

@@ -9,6 +9,7 @@
 mod config;
 mod db;
 mod executor;
+mod guard;
 mod l1info;
 mod tracer;
 mod txenv;
@@ -17,7 +18,7 @@ pub use config::{EvmConfig, NextBlock};
 pub use db::{DbError, StateDb};
 pub use executor::{
     AgentEvm, BlockExecutor, CallError, CallRequest, CallResult, ExecutedBlock, ExecutedTx,
-    FatalError, FeeVaultGuard, TxAccess, TxOutcome, call, set_cumulative_gas, tx_error_message,
+    FatalError, TxAccess, TxOutcome, call, set_cumulative_gas, tx_error_message,
 };
 pub use l1info::{L1Origin, l1_info_deposit};
 pub use tracer::{CallTracer, trace_call};
