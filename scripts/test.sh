@@ -14,5 +14,6 @@ cargo clippy --workspace --all-targets -- -D warnings
 cargo build --workspace --all-targets
 export AGNT2_BIN="$CARGO_TARGET_DIR/debug/agnt2"
 cargo test --workspace --all-targets -- --test-threads 2
-# The end-to-end suite again with the parallel block builder.
-AGNT2_TEST_BUILDER=parallel cargo test -p agnt2-e2e --all-targets -- --test-threads 2
+# The end-to-end suite again with the sequential (reference) block builder; the runs above
+# used the default, parallel one.
+AGNT2_TEST_BUILDER=sequential cargo test -p agnt2-e2e --all-targets -- --test-threads 2

@@ -76,7 +76,7 @@ impl Node {
     /// Starts a dev node on `datadir`. `AGNT2_TEST_BUILDER` (`sequential` or `parallel`)
     /// picks the block builder, so the whole suite runs against either.
     pub fn start(datadir: &Path, extra: &[&str]) -> Self {
-        let builder = std::env::var("AGNT2_TEST_BUILDER").unwrap_or_else(|_| "sequential".into());
+        let builder = std::env::var("AGNT2_TEST_BUILDER").unwrap_or_else(|_| "parallel".into());
         let mut child = Command::new(agnt2_bin())
             .args([
                 "node",

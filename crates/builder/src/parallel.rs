@@ -82,21 +82,23 @@ pub(crate) struct ParallelOutcome {
     pub stats: ParallelStats,
 }
 
-/// A conflict key: an account, or a storage family of a registry account.
+/// A registry conflict key, named by its derivation (its fingerprint depends on how other
+/// transactions of the block name the same domain, so it is taken at grouping).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 enum Key {
-    Account(Address),
-    /// An exact registry slot, named by its derivation.
+    /// An exact registry slot.
     Slot(Address, u8, Vec<U256>),
     /// Every slot of one registry domain whose key words start with these.
     Prefix(Address, u8, Vec<U256>),
-    /// A raw storage slot, as speculative execution saw it.
-    Storage(Address, U256),
 }
 
 struct Predicted {
-    reads: Vec<Key>,
-    writes: Vec<Key>,
+    /// Fingerprints of the accounts and raw slots read and written.
+    reads: Vec<u64>,
+    writes: Vec<u64>,
+    /// Registry keys read and written.
+    registry_reads: Vec<Key>,
+    registry_writes: Vec<Key>,
     /// A plain transfer: its access is exactly sender and recipient, provided the recipient has
     /// no code, which the bin checks on its own cached state right before executing it.
     transfer_to: Option<Address>,
@@ -292,9 +294,13 @@ fn predict<P: StateProvider + ?Sized>(
     if FEE_ACCOUNTS.contains(&to) {
         return Ok(None);
     }
+    let mut writes = Vec::with_capacity(2);
+    writes.push(fingerprint::account(&sender));
     let mut p = Predicted {
         reads: Vec::new(),
-        writes: vec![Key::Account(sender)],
+        writes,
+        registry_reads: Vec::new(),
+        registry_writes: Vec::new(),
         transfer_to: None,
         guarded: false,
         est_gas: tx.gas_limit(),
@@ -305,7 +311,7 @@ fn predict<P: StateProvider + ?Sized>(
     if is_native(&to) || to == IDENTITY_REGISTRY {
         let Some(set) = declared_access(to, sender, input) else {
             // Undecodable calldata reverts before touching registry state.
-            p.reads.push(Key::Account(to));
+            p.reads.push(fingerprint::account(&to));
             return Ok(Some(p));
         };
         if set.calls_out && !(to == IDENTITY_REGISTRY && is_register(input)) {
@@ -316,12 +322,12 @@ fn predict<P: StateProvider + ?Sized>(
             return Ok(None);
         }
         if value.is_zero() {
-            p.reads.push(Key::Account(to));
+            p.reads.push(fingerprint::account(&to));
         } else {
-            p.writes.push(Key::Account(to));
+            p.writes.push(fingerprint::account(&to));
         }
-        p.reads.extend(set.reads.iter().map(key_of));
-        p.writes.extend(set.writes.iter().map(key_of));
+        p.registry_reads.extend(set.reads.iter().map(key_of));
+        p.registry_writes.extend(set.writes.iter().map(key_of));
         if let Some(l) = cache.get(&tx.hash) {
             p.est_gas = l.gas;
         }
@@ -334,6 +340,8 @@ fn predict<P: StateProvider + ?Sized>(
             return Ok(Some(Predicted {
                 reads: Vec::new(),
                 writes: Vec::new(),
+                registry_reads: Vec::new(),
+                registry_writes: Vec::new(),
                 transfer_to: None,
                 guarded: true,
                 est_gas: keys.gas,
@@ -350,18 +358,20 @@ fn predict<P: StateProvider + ?Sized>(
         {
             return Ok(None);
         }
-        p.reads.push(Key::Account(to));
+        p.reads.push(fingerprint::account(&to));
         for item in list.iter() {
-            p.writes.push(Key::Account(item.address));
+            p.writes.push(fingerprint::account(&item.address));
             for slot in &item.storage_keys {
-                p.writes
-                    .push(Key::Storage(item.address, U256::from_be_bytes(slot.0)));
+                p.writes.push(fingerprint::storage(
+                    &item.address,
+                    &U256::from_be_bytes(slot.0),
+                ));
             }
         }
         p.guarded = true;
         return Ok(Some(p));
     }
-    p.writes.push(Key::Account(to));
+    p.writes.push(fingerprint::account(&to));
     p.transfer_to = Some(to);
     // A value transfer without calldata to an account without code costs exactly this.
     p.est_gas = 21_000;
@@ -424,7 +434,7 @@ fn group(preds: &[&Predicted]) -> Vec<usize> {
     use std::hash::Hasher;
     let mut shortest: HashMap<(Address, u8), usize> = HashMap::default();
     for p in preds {
-        for k in p.reads.iter().chain(&p.writes) {
+        for k in p.registry_reads.iter().chain(&p.registry_writes) {
             if let Key::Prefix(a, d, lead) = k {
                 let e = shortest.entry((*a, *d)).or_insert(lead.len());
                 *e = (*e).min(lead.len());
@@ -432,29 +442,34 @@ fn group(preds: &[&Predicted]) -> Vec<usize> {
         }
     }
     let id = |k: &Key| -> u64 {
-        match k {
-            Key::Account(a) => fingerprint::account(a),
-            Key::Storage(a, slot) => fingerprint::storage(a, slot),
-            Key::Slot(a, d, parts) | Key::Prefix(a, d, parts) => {
-                let cut = shortest
-                    .get(&(*a, *d))
-                    .map_or(parts.len(), |l| (*l).min(parts.len()));
-                let mut h = fingerprint::hasher();
-                h.write_u8(2);
-                h.write(a.as_slice());
-                h.write_u8(*d);
-                for part in &parts[..cut] {
-                    h.write(&part.to_be_bytes::<32>());
-                }
-                h.finish()
-            }
+        let (Key::Slot(a, d, parts) | Key::Prefix(a, d, parts)) = k;
+        let cut = shortest
+            .get(&(*a, *d))
+            .map_or(parts.len(), |l| (*l).min(parts.len()));
+        let mut h = fingerprint::hasher();
+        h.write_u8(2);
+        h.write(a.as_slice());
+        h.write_u8(*d);
+        for part in &parts[..cut] {
+            h.write(&part.to_be_bytes::<32>());
         }
+        h.finish()
     };
-    let mut writers: HashMap<u64, usize> = HashMap::default();
+    let capacity = preds
+        .iter()
+        .map(|p| {
+            p.writes.len()
+                + p.registry_writes.len()
+                + p.learnt.as_ref().map_or(0, |l| l.writes.len())
+        })
+        .sum();
+    let mut writers: HashMap<u64, usize> =
+        HashMap::with_capacity_and_hasher(capacity, Default::default());
     let mut uf = Groups((0..preds.len()).collect());
     for (i, p) in preds.iter().enumerate() {
         let learnt = p.learnt.iter().flat_map(|l| l.writes.iter().copied());
-        for k in p.writes.iter().map(id).chain(learnt) {
+        let registry = p.registry_writes.iter().map(id);
+        for k in p.writes.iter().copied().chain(registry).chain(learnt) {
             match writers.entry(k) {
                 alloy_primitives::map::Entry::Occupied(e) => uf.union(*e.get(), i),
                 alloy_primitives::map::Entry::Vacant(e) => {
@@ -465,7 +480,8 @@ fn group(preds: &[&Predicted]) -> Vec<usize> {
     }
     for (i, p) in preds.iter().enumerate() {
         let learnt = p.learnt.iter().flat_map(|l| l.reads.iter().copied());
-        for k in p.reads.iter().map(id).chain(learnt) {
+        let registry = p.registry_reads.iter().map(id);
+        for k in p.reads.iter().copied().chain(registry).chain(learnt) {
             if let Some(&w) = writers.get(&k) {
                 uf.union(w, i);
             }
@@ -488,7 +504,6 @@ struct Done {
 /// What a bin actually touched, by key fingerprint (fee vaults left out): the earliest block
 /// index at which it wrote the key (`u32::MAX` if never) and the latest at which it touched it.
 /// Built on the bin's own thread, so validation only has to compare the bins' summaries.
-#[derive(Default)]
 struct Touched(HashMap<u64, (u32, u32)>);
 
 impl Touched {
@@ -525,6 +540,8 @@ impl Touched {
 struct BinResult {
     done: Vec<Done>,
     changes: SortedChanges,
+    /// The fee vaults' changes, taken out of `changes`: they merge as deltas.
+    fees: Vec<(Address, AccountChange)>,
     touched: Touched,
     /// Predicted transfers whose recipient turned out to have code, with every later
     /// transaction of their senders: they move to the tail.
@@ -546,7 +563,10 @@ fn run_bin(
     let mut state = StateDb::new(overlay);
     let mut done = Vec::with_capacity(txs.len());
     let mut deferred = Vec::new();
-    let mut touched = Touched::default();
+    let mut touched = Touched(HashMap::with_capacity_and_hasher(
+        txs.len() * 3,
+        Default::default(),
+    ));
     let mut access = TxAccess::default();
     let receipts = {
         let mut exec = BlockExecutor::new(evm, next, &mut state);
@@ -621,9 +641,14 @@ fn run_bin(
             d.receipt = receipts.next();
         }
     }
+    let fees = FEE_ACCOUNTS
+        .iter()
+        .filter_map(|a| state.take_change(a).map(|c| (*a, c)))
+        .collect();
     Ok(Ok(BinResult {
         done,
         changes: state.into_sorted_changes(),
+        fees,
         touched,
         deferred,
     }))
@@ -666,23 +691,21 @@ type SortedChanges = Vec<(Address, AccountChange)>;
 /// account in several lists must carry the same fields in each (touched, not changed, by all
 /// but one) and its slots are united. `None` when they disagree.
 fn merge_sorted(lists: Vec<SortedChanges>) -> Option<StateChanges> {
-    let total = lists.iter().map(Vec::len).sum();
-    let mut out: SortedChanges = Vec::with_capacity(total);
     let mut lists: Vec<_> = lists
         .into_iter()
         .map(|l| l.into_iter().peekable())
         .collect();
-    while let Some(first) = lists
-        .iter_mut()
-        .filter_map(|l| l.peek().map(|(a, _)| *a))
-        .min()
-    {
+    let mut disagree = false;
+    let merged = std::iter::from_fn(|| {
+        let first = lists
+            .iter_mut()
+            .filter_map(|l| l.peek().map(|(a, _)| *a))
+            .min()?;
         let mut merged: Option<AccountChange> = None;
         for list in lists.iter_mut() {
-            if list.peek().is_none_or(|(a, _)| *a != first) {
+            let Some((_, y)) = list.next_if(|(a, _)| *a == first) else {
                 continue;
-            }
-            let (_, y) = list.next()?;
+            };
             merged = Some(match merged {
                 None => y,
                 Some(mut x) => {
@@ -693,6 +716,7 @@ fn merge_sorted(lists: Vec<SortedChanges>) -> Option<StateChanges> {
                         && x.storage.is_empty()
                         && y.storage.is_empty();
                     if !same_removal && (x.info != y.info || x.wipe_storage || y.wipe_storage) {
+                        disagree = true;
                         return None;
                     }
                     x.storage.extend(y.storage);
@@ -700,9 +724,11 @@ fn merge_sorted(lists: Vec<SortedChanges>) -> Option<StateChanges> {
                 }
             });
         }
-        out.push((first, merged?));
-    }
-    Some(out.into_iter().collect())
+        merged.map(|m| (first, m))
+    });
+    // The merged sequence is sorted, so the map is built in one pass.
+    let out: StateChanges = merged.collect();
+    (!disagree).then_some(out)
 }
 
 /// Applies `later` on top of `into` (a later transaction's changes win).
@@ -740,18 +766,14 @@ fn balance_of<P: StateProvider + ?Sized>(state: &P, address: &Address) -> Result
 fn merge_states<P: StateProvider + ?Sized>(
     overlay: &P,
     deposit_changes: StateChanges,
-    bins: Vec<SortedChanges>,
+    bins: Vec<(SortedChanges, Vec<(Address, AccountChange)>)>,
 ) -> Result<Result<StateChanges, &'static str>, FatalError> {
     let mut fee_delta: HashMap<Address, U256> = HashMap::default();
     let mut fee_touched: Vec<Address> = Vec::new();
     let mut lists = Vec::with_capacity(bins.len() + 1);
     lists.push(deposit_changes.into_iter().collect());
-    for mut changes in bins {
-        for address in FEE_ACCOUNTS {
-            let Ok(at) = changes.binary_search_by_key(&address, |(a, _)| *a) else {
-                continue;
-            };
-            let (_, change) = changes.remove(at);
+    for (changes, fees) in bins {
+        for (address, change) in fees {
             if !fee_touched.contains(&address) {
                 fee_touched.push(address);
             }
@@ -900,7 +922,8 @@ pub(crate) fn execute(
     let mut expected: u64 = 0;
     let mut tail_senders: HashSet<Address> = HashSet::default();
     let mut blocked: HashSet<Address> = HashSet::default();
-    let mut predicted: Vec<(Arc<RecoveredTx>, Predicted, usize)> = Vec::new();
+    let mut predicted: Vec<(Arc<RecoveredTx>, Predicted, usize)> =
+        Vec::with_capacity(candidates.len());
     let mut tail: Vec<(usize, Arc<RecoveredTx>)> = Vec::new();
     let learnt = cache.entries.lock();
     let predictions: Vec<Option<Predicted>> = {
@@ -947,33 +970,41 @@ pub(crate) fn execute(
 
     // Group and pack into bins balanced by gas.
     let roots = group(&predicted.iter().map(|(_, p, _)| p).collect::<Vec<_>>());
-    let mut by_root: HashMap<usize, Vec<usize>> = HashMap::default();
-    for (i, r) in roots.iter().enumerate() {
-        by_root.entry(*r).or_default().push(i);
+    // A group is named by its root, its smallest member (union keeps the smaller index). Groups
+    // go to the lightest bin, heaviest first; a bin runs its members in block order.
+    let n = predicted.len();
+    let mut gas = vec![0u64; n];
+    for (i, root) in roots.iter().enumerate() {
+        let (tx, p, _) = &predicted[i];
+        gas[*root] += p.est_gas.min(tx.gas_limit());
     }
-    stats.groups = by_root.len();
-
-    let mut groups: Vec<(u64, Vec<usize>)> = by_root
-        .into_values()
-        .map(|members| {
-            let gas = members.iter().map(|i| predicted[*i].0.gas_limit()).sum();
-            (gas, members)
-        })
+    let mut groups: Vec<(u64, usize)> = (0..n)
+        .filter(|i| roots[*i] == *i)
+        .map(|root| (gas[root], root))
         .collect();
-    groups.sort_by(|a, b| b.0.cmp(&a.0).then(a.1[0].cmp(&b.1[0])));
+    stats.groups = groups.len();
+    groups.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
     let bins_n = threads.max(1).min(groups.len().max(1));
-    let mut bins: Vec<(u64, Vec<usize>)> = vec![(0, Vec::new()); bins_n];
-    for (gas, members) in groups {
-        let lightest = bins
-            .iter_mut()
-            .min_by_key(|b| b.0)
-            .expect("at least one bin");
-        lightest.0 += gas;
-        lightest.1.extend(members);
+    let mut load = vec![0u64; bins_n];
+    let mut bin_of = vec![0usize; n];
+    for (g, root) in &groups {
+        let mut lightest = 0;
+        for (b, l) in load.iter().enumerate() {
+            if *l < load[lightest] {
+                lightest = b;
+            }
+        }
+        load[lightest] += g;
+        bin_of[*root] = lightest;
     }
-    let total_gas: u64 = bins.iter().map(|b| b.0).sum();
-    let largest = bins.iter().map(|b| b.0).max().unwrap_or_default();
-    stats.bins = bins.iter().filter(|b| !b.1.is_empty()).count();
+    let total_gas: u64 = load.iter().sum();
+    let largest = load.iter().copied().max().unwrap_or_default();
+    let mut bin_txs: Vec<Vec<BinTx>> = vec![Vec::new(); bins_n];
+    for (i, root) in roots.iter().enumerate() {
+        let (tx, p, _) = &predicted[i];
+        bin_txs[bin_of[*root]].push((i, tx.clone(), p.transfer_to, p.guarded));
+    }
+    stats.bins = bin_txs.iter().filter(|b| !b.is_empty()).count();
     stats.largest_bin_share = if total_gas == 0 {
         1.0
     } else {
@@ -983,19 +1014,6 @@ pub(crate) fn execute(
         stats.fallback = Some("no parallelism");
         return Ok(Err(stats));
     }
-    let bin_txs: Vec<Vec<BinTx>> = bins
-        .into_iter()
-        .map(|(_, mut members)| {
-            members.sort_unstable();
-            members
-                .into_iter()
-                .map(|i| {
-                    let p = &predicted[i].1;
-                    (i, predicted[i].0.clone(), p.transfer_to, p.guarded)
-                })
-                .collect()
-        })
-        .collect();
 
     phase("group", &t0);
     // Execute the bins concurrently.
@@ -1049,7 +1067,7 @@ pub(crate) fn execute(
     for mut r in results {
         deferred.append(&mut r.deferred);
         dones.push(r.done);
-        bin_changes.push(r.changes);
+        bin_changes.push((r.changes, r.fees));
     }
     let merge = || {
         let t = std::time::Instant::now();
@@ -1116,7 +1134,7 @@ pub(crate) fn execute(
         }
         apply_changes(&mut merged, tail_changes);
     }
-    phase("receipts+tail", &t0);
+    phase("tail", &t0);
     Ok(Ok(ParallelOutcome {
         block,
         changes: merged,

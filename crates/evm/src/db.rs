@@ -49,6 +49,12 @@ impl<P: StateProvider> StateDb<P> {
         }
     }
 
+    /// Removes and returns the change recorded for `address` (the parallel builder merges fee
+    /// vault credits apart from the rest).
+    pub fn take_change(&mut self, address: &Address) -> Option<AccountChange> {
+        self.changes.remove(address)
+    }
+
     /// Consumes the overlay, returning the block's changes.
     pub fn into_changes(self) -> StateChanges {
         self.into_sorted_changes().into_iter().collect()

@@ -67,9 +67,9 @@ struct NodeArgs {
     /// Block gas limit.
     #[arg(long = "gas-limit", default_value_t = 60_000_000)]
     gas_limit: u64,
-    /// Block builder: `sequential` (the reference executor) or `parallel` (dependency-aware,
-    /// falls back to sequential per block when it finds no parallelism or mispredicts).
-    #[arg(long = "builder", default_value = "sequential", value_parser = ["sequential", "parallel"])]
+    /// Block builder: `parallel` (dependency-aware, falls back to sequential per block when it
+    /// finds no parallelism or mispredicts) or `sequential` (the reference executor).
+    #[arg(long = "builder", default_value = "parallel", value_parser = ["sequential", "parallel"])]
     builder: String,
     /// Worker threads of the parallel builder (default: available cores).
     #[arg(long = "builder.threads")]
