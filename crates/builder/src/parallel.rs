@@ -18,10 +18,13 @@
 //!    them locally and the merge adds the per-bin deltas (as pevm and Monad do). That is exact
 //!    only if no code looks at a vault: transfers and registry calls cannot, and contract calls
 //!    run with the executor's fee-vault guard (`execute_guarded`), which turns any such look into a fallback.
-//! 4. **Validation.** Each transaction's actual reads (accounts and slots) are checked against
-//!    the actual writes of earlier transactions in other bins. Any hit means a misprediction: the
-//!    parallel result is dropped and the block is built sequentially, so a wrong prediction costs
-//!    time, never correctness. The same fallback applies when grouping finds no parallelism.
+//! 4. **Validation and repair.** Each transaction's actual reads (accounts and slots) are checked
+//!    against the actual writes of earlier transactions in other bins. A hit means a
+//!    misprediction. Bins note which speculated or access-listed transactions touched keys outside
+//!    their prediction; if there are any, their predictions gain what they actually touched and
+//!    the block is regrouped and its bins run again, once. Otherwise (or if the second round
+//!    conflicts too) the block is built sequentially. Either way a wrong prediction costs time,
+//!    never correctness. The sequential path is also taken when grouping finds no parallelism.
 //!
 //! Block order (the ordering rule): predicted transactions first, in the pool's fee-priority
 //! order, then the tail in pool order. A sender's transactions keep their nonce order because
@@ -71,6 +74,11 @@ pub struct ParallelStats {
     pub largest_bin_share: f64,
     /// Why the block fell back to sequential execution, if it did.
     pub fallback: Option<&'static str>,
+    /// Times the bins ran again after a misprediction, regrouped with what the transactions
+    /// that left their predictions actually touched (at most once per block).
+    pub repairs: usize,
+    /// Transactions whose actual access left their prediction, when a repair happened.
+    pub escaped: usize,
 }
 
 /// The result of executing a block's user transactions.
@@ -148,6 +156,18 @@ mod fingerprint {
 /// Above this many cached predictions the cache starts over (stale entries of evicted
 /// transactions would otherwise accumulate).
 const MAX_CACHED_PREDICTIONS: usize = 400_000;
+
+/// Fingerprints of accessed accounts (fee vaults left out: their credits merge apart) and slots.
+fn fingerprints<'a>(
+    accounts: &'a [Address],
+    slots: &'a [(Address, U256)],
+) -> impl Iterator<Item = u64> + 'a {
+    accounts
+        .iter()
+        .filter(|a| !FEE_ACCOUNTS.contains(a))
+        .map(fingerprint::account)
+        .chain(slots.iter().map(|(a, s)| fingerprint::storage(a, s)))
+}
 
 /// What speculative execution learnt about one transaction: the fingerprints of the accounts
 /// and slots it read and wrote, and the gas it used.
@@ -229,16 +249,8 @@ pub(crate) fn speculate(
             if !matches!(outcome, TxOutcome::Included) || access.touches_fee_vault {
                 continue;
             }
-            let keys = |accounts: &[Address], slots: &[(Address, U256)]| -> Vec<u64> {
-                accounts
-                    .iter()
-                    .filter(|a| !FEE_ACCOUNTS.contains(a))
-                    .map(fingerprint::account)
-                    .chain(slots.iter().map(|(a, s)| fingerprint::storage(a, s)))
-                    .collect()
-            };
-            let reads = keys(&access.read_accounts, &access.read_slots);
-            let writes = keys(&access.written_accounts, &access.written_slots);
+            let reads = fingerprints(&access.read_accounts, &access.read_slots).collect();
+            let writes = fingerprints(&access.written_accounts, &access.written_slots).collect();
             out.push((
                 tx.hash,
                 Arc::new(Learnt {
@@ -490,6 +502,57 @@ fn group(preds: &[&Predicted]) -> Vec<usize> {
     (0..preds.len()).map(|i| uf.find(i)).collect()
 }
 
+/// Packs groups (named by `roots`, each group's smallest member: union keeps the smaller
+/// index) into one bin per thread: heaviest group first, into the lightest bin by expected gas.
+/// A bin runs its members in block order. `None` when that leaves no parallelism.
+fn pack(
+    predicted: &[(Arc<RecoveredTx>, Predicted, usize)],
+    roots: &[usize],
+    threads: usize,
+    stats: &mut ParallelStats,
+) -> Option<Vec<Vec<BinTx>>> {
+    let n = predicted.len();
+    let mut gas = vec![0u64; n];
+    for (i, root) in roots.iter().enumerate() {
+        let (tx, p, _) = &predicted[i];
+        gas[*root] += p.est_gas.min(tx.gas_limit());
+    }
+    let mut groups: Vec<(u64, usize)> = (0..n)
+        .filter(|i| roots[*i] == *i)
+        .map(|root| (gas[root], root))
+        .collect();
+    stats.groups = groups.len();
+    groups.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    let bins_n = threads.max(1).min(groups.len().max(1));
+    let mut load = vec![0u64; bins_n];
+    let mut bin_of = vec![0usize; n];
+    for (g, root) in &groups {
+        let mut lightest = 0;
+        for (b, l) in load.iter().enumerate() {
+            if *l < load[lightest] {
+                lightest = b;
+            }
+        }
+        load[lightest] += g;
+        bin_of[*root] = lightest;
+    }
+    let total_gas: u64 = load.iter().sum();
+    let largest = load.iter().copied().max().unwrap_or_default();
+    let mut bin_txs: Vec<Vec<BinTx>> = vec![Vec::new(); bins_n];
+    for (i, root) in roots.iter().enumerate() {
+        let (tx, p, _) = &predicted[i];
+        bin_txs[bin_of[*root]].push((i, tx.clone(), p.transfer_to, p.guarded));
+    }
+    stats.bins = bin_txs.iter().filter(|b| !b.is_empty()).count();
+    stats.largest_bin_share = if total_gas == 0 {
+        1.0
+    } else {
+        largest as f64 / total_gas as f64
+    };
+    let parallel = stats.predicted >= 2 && stats.bins >= 2 && stats.largest_bin_share <= 0.95;
+    parallel.then_some(bin_txs)
+}
+
 /// A transaction handed to a bin: its block-order index, the transaction, and the recipient
 /// when it was predicted as a plain transfer.
 type BinTx = (usize, Arc<RecoveredTx>, Option<Address>, bool);
@@ -520,25 +583,65 @@ impl Touched {
             self.note(fingerprint::account(a), index, write);
         }
     }
+}
 
-    fn access(&mut self, access: &TxAccess, index: u32) {
-        for a in &access.read_accounts {
-            self.account(a, index, false);
+/// A transaction's actual access as fingerprints (fee vaults left out), in buffers reused from
+/// one transaction to the next.
+#[derive(Default)]
+struct Actual {
+    reads: Vec<u64>,
+    writes: Vec<u64>,
+}
+
+impl Actual {
+    fn take(&mut self, access: &mut TxAccess) {
+        self.reads.clear();
+        self.writes.clear();
+        self.reads
+            .extend(fingerprints(&access.read_accounts, &access.read_slots));
+        self.writes.extend(fingerprints(
+            &access.written_accounts,
+            &access.written_slots,
+        ));
+        access.read_accounts.clear();
+        access.written_accounts.clear();
+        access.read_slots.clear();
+        access.written_slots.clear();
+    }
+
+    fn note(&self, touched: &mut Touched, index: u32) {
+        for k in &self.reads {
+            touched.note(*k, index, false);
         }
-        for a in &access.written_accounts {
-            self.account(a, index, true);
-        }
-        for (a, slot) in &access.read_slots {
-            self.note(fingerprint::storage(a, slot), index, false);
-        }
-        for (a, slot) in &access.written_slots {
-            self.note(fingerprint::storage(a, slot), index, true);
+        for k in &self.writes {
+            touched.note(*k, index, true);
         }
     }
+
+    /// Whether this access left the keys `p` predicted (reads may hit any predicted key,
+    /// writes only predicted writes).
+    fn escapes(&self, p: &Predicted) -> bool {
+        let learnt = p.learnt.as_deref();
+        let written =
+            |k: &u64| p.writes.contains(k) || learnt.is_some_and(|l| l.writes.contains(k));
+        let read = |k: &u64| {
+            written(k) || p.reads.contains(k) || learnt.is_some_and(|l| l.reads.contains(k))
+        };
+        !self.writes.iter().all(written) || !self.reads.iter().all(read)
+    }
+}
+
+/// A transaction whose actual access left its prediction: if validation then finds a conflict,
+/// the block is regrouped once with these keys added, and the bins run again.
+struct Escape {
+    index: usize,
+    reads: Vec<u64>,
+    writes: Vec<u64>,
 }
 
 struct BinResult {
     done: Vec<Done>,
+    escaped: Vec<Escape>,
     changes: SortedChanges,
     /// The fee vaults' changes, taken out of `changes`: they merge as deltas.
     fees: Vec<(Address, AccountChange)>,
@@ -554,6 +657,7 @@ fn run_bin(
     next: &NextBlock,
     deposit: &StateChanges,
     txs: &[BinTx],
+    predicted: &[(Arc<RecoveredTx>, Predicted, usize)],
 ) -> Result<Result<BinResult, &'static str>, FatalError> {
     let base = db.latest().map_err(|e| FatalError(e.to_string()))?;
     let overlay = Overlay {
@@ -568,6 +672,8 @@ fn run_bin(
         Default::default(),
     ));
     let mut access = TxAccess::default();
+    let mut actual = Actual::default();
+    let mut escaped = Vec::new();
     let receipts = {
         let mut exec = BlockExecutor::new(evm, next, &mut state);
         let mut blocked: HashSet<Address> = HashSet::default();
@@ -613,11 +719,17 @@ fn run_bin(
                     } else {
                         exec.execute_recording((**tx).clone(), &mut access)?
                     };
-                    touched.access(&access, at);
-                    access.read_accounts.clear();
-                    access.written_accounts.clear();
-                    access.read_slots.clear();
-                    access.written_slots.clear();
+                    actual.take(&mut access);
+                    actual.note(&mut touched, at);
+                    // Speculated and access-listed predictions are in the same terms as the
+                    // actual access; registry keys are exact by the registries' declarations.
+                    if *guarded && actual.escapes(&predicted[*index].1) {
+                        escaped.push(Escape {
+                            index: *index,
+                            reads: actual.reads.clone(),
+                            writes: actual.writes.clone(),
+                        });
+                    }
                     outcome
                 }
             };
@@ -647,6 +759,7 @@ fn run_bin(
         .collect();
     Ok(Ok(BinResult {
         done,
+        escaped,
         changes: state.into_sorted_changes(),
         fees,
         touched,
@@ -968,95 +1081,72 @@ pub(crate) fn execute(
     stats.predicted = predicted.len();
     stats.tail = tail.len();
 
-    // Group and pack into bins balanced by gas.
-    let roots = group(&predicted.iter().map(|(_, p, _)| p).collect::<Vec<_>>());
-    // A group is named by its root, its smallest member (union keeps the smaller index). Groups
-    // go to the lightest bin, heaviest first; a bin runs its members in block order.
-    let n = predicted.len();
-    let mut gas = vec![0u64; n];
-    for (i, root) in roots.iter().enumerate() {
-        let (tx, p, _) = &predicted[i];
-        gas[*root] += p.est_gas.min(tx.gas_limit());
-    }
-    let mut groups: Vec<(u64, usize)> = (0..n)
-        .filter(|i| roots[*i] == *i)
-        .map(|root| (gas[root], root))
-        .collect();
-    stats.groups = groups.len();
-    groups.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
-    let bins_n = threads.max(1).min(groups.len().max(1));
-    let mut load = vec![0u64; bins_n];
-    let mut bin_of = vec![0usize; n];
-    for (g, root) in &groups {
-        let mut lightest = 0;
-        for (b, l) in load.iter().enumerate() {
-            if *l < load[lightest] {
-                lightest = b;
-            }
-        }
-        load[lightest] += g;
-        bin_of[*root] = lightest;
-    }
-    let total_gas: u64 = load.iter().sum();
-    let largest = load.iter().copied().max().unwrap_or_default();
-    let mut bin_txs: Vec<Vec<BinTx>> = vec![Vec::new(); bins_n];
-    for (i, root) in roots.iter().enumerate() {
-        let (tx, p, _) = &predicted[i];
-        bin_txs[bin_of[*root]].push((i, tx.clone(), p.transfer_to, p.guarded));
-    }
-    stats.bins = bin_txs.iter().filter(|b| !b.is_empty()).count();
-    stats.largest_bin_share = if total_gas == 0 {
-        1.0
-    } else {
-        largest as f64 / total_gas as f64
-    };
-    if stats.predicted < 2 || stats.bins < 2 || stats.largest_bin_share > 0.95 {
-        stats.fallback = Some("no parallelism");
-        return Ok(Err(stats));
-    }
-
-    phase("group", &t0);
-    // Execute the bins concurrently.
-    let run_all = || -> Vec<Result<Result<BinResult, &'static str>, FatalError>> {
-        use rayon::prelude::*;
-        let one = |txs: &Vec<BinTx>| {
-            let t = std::time::Instant::now();
-            let r = run_bin(db, evm, next, &deposit_changes, txs);
-            tracing::debug!(
-                txs = txs.len(),
-                start_ms = (t - t0).as_secs_f64() * 1e3,
-                elapsed_ms = t.elapsed().as_secs_f64() * 1e3,
-                "bin"
-            );
-            r
+    // Group, pack into bins and run them; when validation finds a conflict that transactions
+    // which left their predictions explain, regroup once with what they actually touched and run
+    // the bins again (cheaper than the sequential rebuild it avoids).
+    let results = loop {
+        let roots = group(&predicted.iter().map(|(_, p, _)| p).collect::<Vec<_>>());
+        let Some(bin_txs) = pack(&predicted, &roots, threads, &mut stats) else {
+            stats.fallback = Some("no parallelism");
+            return Ok(Err(stats));
         };
-        bin_txs.par_iter().map(one).collect()
-    };
-    let results = match pool {
-        Some(pool) => pool.install(run_all),
-        None => run_all(),
-    };
-    let mut bins_out = Vec::with_capacity(results.len());
-    for r in results {
-        match r? {
-            Ok(b) => bins_out.push(b),
-            Err(reason) => {
-                stats.fallback = Some(reason);
-                metrics::counter!("agnt2_builder_mispredictions_total").increment(1);
-                return Ok(Err(stats));
+        phase("group", &t0);
+        let run_all = || -> Vec<Result<Result<BinResult, &'static str>, FatalError>> {
+            use rayon::prelude::*;
+            let one = |txs: &Vec<BinTx>| {
+                let t = std::time::Instant::now();
+                let r = run_bin(db, evm, next, &deposit_changes, txs, &predicted);
+                tracing::debug!(
+                    txs = txs.len(),
+                    start_ms = (t - t0).as_secs_f64() * 1e3,
+                    elapsed_ms = t.elapsed().as_secs_f64() * 1e3,
+                    "bin"
+                );
+                r
+            };
+            bin_txs.par_iter().map(one).collect()
+        };
+        let outcomes = match pool {
+            Some(pool) => pool.install(run_all),
+            None => run_all(),
+        };
+        let mut results = Vec::with_capacity(outcomes.len());
+        for r in outcomes {
+            match r? {
+                Ok(b) => results.push(b),
+                Err(reason) => {
+                    stats.fallback = Some(reason);
+                    metrics::counter!("agnt2_builder_mispredictions_total").increment(1);
+                    return Ok(Err(stats));
+                }
             }
         }
-    }
-    let results = bins_out;
-
-    phase("bins", &t0);
-    // Validate: no transaction may have read what an earlier transaction of another bin wrote.
-    let mut results = results;
-    if let Some(reason) = validate(&mut results) {
-        stats.fallback = Some(reason);
+        phase("bins", &t0);
+        // Validate: no transaction may have read what an earlier transaction of another bin
+        // wrote.
+        let Some(reason) = validate(&mut results) else {
+            break results;
+        };
         metrics::counter!("agnt2_builder_mispredictions_total").increment(1);
-        return Ok(Err(stats));
-    }
+        let escaped: Vec<Escape> = results
+            .iter_mut()
+            .flat_map(|r| std::mem::take(&mut r.escaped))
+            .collect();
+        if stats.repairs > 0 || escaped.is_empty() {
+            stats.fallback = Some(reason);
+            return Ok(Err(stats));
+        }
+        stats.repairs += 1;
+        stats.escaped = escaped.len();
+        metrics::counter!("agnt2_builder_repairs_total").increment(1);
+        tracing::debug!(escaped = escaped.len(), "regrouping after a misprediction");
+        drop(results);
+        for e in escaped {
+            let p = &mut predicted[e.index].1;
+            p.reads.extend(e.reads);
+            p.writes.extend(e.writes);
+        }
+    };
 
     phase("validate", &t0);
     // Merge the state (bins touched disjoint state except the fee vaults, whose deltas add up)

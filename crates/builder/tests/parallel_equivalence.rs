@@ -36,6 +36,21 @@ const VAULT_READER: Address = address!("0x00000000000000000000000000000000c0ffee
 const GAS_READER: Address = address!("0x00000000000000000000000000000000c0ffee03");
 const GAS_READER_CODE: [u8; 5] = [0x45, 0x60, 0x00, 0x55, 0x00];
 
+/// A contract with three entry points, picked by the first calldata byte: 1 stores 5 in slot 2;
+/// 2 stores 1 in slot 0; anything else writes slot 1 while slot 0 is zero and slot 2 after.
+/// Which slot a call writes depends on state, so a speculation of it can go stale.
+const BRANCH: Address = address!("0x00000000000000000000000000000000c0ffee05");
+const BRANCH_CODE: [u8; 53] = [
+    0x60, 0x00, 0x35, 0x60, 0xf8, 0x1c, // first calldata byte
+    0x80, 0x60, 0x01, 0x14, 0x60, 0x27, 0x57, // == 1: jump to set-z
+    0x80, 0x60, 0x02, 0x14, 0x60, 0x2e, 0x57, // == 2: jump to set-x
+    0x60, 0x00, 0x54, 0x60, 0x20, 0x57, // slot 0 != 0: jump to else
+    0x60, 0x01, 0x60, 0x01, 0x55, 0x00, // slot 1 = 1
+    0x5b, 0x60, 0x01, 0x60, 0x02, 0x55, 0x00, // else: slot 2 = 1
+    0x5b, 0x60, 0x05, 0x60, 0x02, 0x55, 0x00, // set-z: slot 2 = 5
+    0x5b, 0x60, 0x01, 0x60, 0x00, 0x55, 0x00, // set-x: slot 0 = 1
+];
+
 fn vault_reader_code() -> Bytes {
     let mut code = vec![0x73];
     code.extend_from_slice(agnt2_primitives::constants::BASE_FEE_VAULT.as_slice());
@@ -80,6 +95,13 @@ fn spec(senders: &[PrivateKeySigner]) -> Arc<ChainSpec> {
         GAS_READER,
         GenesisAccount {
             code: Some(Bytes::from_static(&GAS_READER_CODE)),
+            ..Default::default()
+        },
+    );
+    spec.genesis.alloc.insert(
+        BRANCH,
+        GenesisAccount {
+            code: Some(Bytes::from_static(&BRANCH_CODE)),
             ..Default::default()
         },
     );
@@ -178,7 +200,7 @@ fn workload(
         let si = (s as usize) % SHARED_SENDERS;
         let k = &senders[si];
         let nonce = nonces[si];
-        let tx = match kind % 14 {
+        let tx = match kind % 17 {
             // Transfers to a shared recipient set: fewer recipients, more conflicts.
             0..=3 => sign(
                 k,
@@ -260,6 +282,11 @@ fn workload(
                     storage_keys: vec![B256::with_last_byte((amount % 2) as u8)],
                 }]),
             ),
+            // State-dependent access: a branch call learnt before a set-x earlier in the block
+            // writes another slot than speculation saw (repaired or rebuilt in order).
+            14 => sign(k, nonce, BRANCH, U256::ZERO, vec![0], 100_000),
+            15 => sign(k, nonce, BRANCH, U256::ZERO, vec![1], 100_000),
+            16 => sign(k, nonce, BRANCH, U256::ZERO, vec![2], 100_000),
             // A nonce gap: invalid, must be dropped the same way.
             _ => sign(
                 k,
@@ -270,7 +297,7 @@ fn workload(
                 21_000,
             ),
         };
-        if kind % 14 != 9 {
+        if kind % 17 != 9 {
             nonces[si] += 1;
         }
         out.push(tx);
@@ -594,4 +621,43 @@ fn eip7702_delegation_code_is_stored_and_runs_in_the_next_block() {
         assert!(invalid.is_empty(), "{mode:?}");
         assert!(b2.receipts[1].receipt.status(), "{mode:?}");
     }
+}
+
+#[test]
+fn a_stale_speculation_is_repaired_by_regrouping() {
+    let senders: Vec<PrivateKeySigner> = (0..23).map(key).collect();
+    let spec = spec(&senders);
+    let (_dir, par) = builder(&spec, BuilderMode::Parallel { threads: 2 });
+    let set_z = sign(&senders[0], 0, BRANCH, U256::ZERO, vec![1], 100_000);
+    let branch = sign(&senders[1], 0, BRANCH, U256::ZERO, vec![0], 100_000);
+    // Learnt while slot 0 is zero: the branch call writes slot 1, apart from the set-z call.
+    let learnt = par
+        .speculate(&[set_z.clone(), branch.clone()])
+        .expect("speculate");
+    assert_eq!(learnt, 2);
+    // Then slot 0 becomes one, so the branch call will write slot 2, as the set-z call does.
+    let set_x = sign(&senders[2], 0, BRANCH, U256::ZERO, vec![2], 100_000);
+    let (_, invalid) = par
+        .build(1_000, None, vec![set_x.clone()])
+        .expect("first block");
+    assert!(invalid.is_empty());
+    let mut txs = vec![set_z, branch];
+    txs.extend(independent_transfers(&senders[3..], 700));
+    let (built, invalid) = par.build(1_001, None, txs).expect("second block");
+    assert!(invalid.is_empty());
+    let stats = built.parallel.clone().expect("stats");
+    assert_eq!(stats.fallback, None, "{stats:?}");
+    assert_eq!((stats.repairs, stats.escaped), (1, 1), "{stats:?}");
+    assert_eq!(built.block.transactions.len(), 23);
+
+    // The same two blocks built by the sequential reference.
+    let (_seq_dir, seq) = builder(&spec, BuilderMode::Sequential);
+    seq.build(1_000, None, vec![set_x]).expect("first block");
+    let again: Vec<Arc<RecoveredTx>> = built.block.transactions[1..]
+        .iter()
+        .map(|t| Arc::new(t.clone()))
+        .collect();
+    let (again, invalid) = seq.build(1_001, None, again).expect("sequential rebuild");
+    assert!(invalid.is_empty());
+    assert_same(&built, &again);
 }

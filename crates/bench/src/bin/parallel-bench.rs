@@ -450,10 +450,14 @@ fn main() -> eyre::Result<()> {
             let (tps_exec, tps_block) = (row.txs as f64 / exec, row.txs as f64 / total);
             let (seq_tps_exec, seq_tps_block) = *base.get_or_insert((tps_exec, tps_block));
             let stats = row.built.parallel.clone();
-            // A fallback re-executes the whole block sequentially.
-            let re_exec = stats
-                .as_ref()
-                .map_or(0.0, |s| if s.fallback.is_some() { 1.0 } else { 0.0 });
+            // A fallback re-executes the whole block sequentially, a repair round every bin.
+            let re_exec = stats.as_ref().map_or(0.0, |s| {
+                if s.fallback.is_some() || s.repairs > 0 {
+                    1.0
+                } else {
+                    0.0
+                }
+            });
             let shape = stats.as_ref().map_or("-".to_string(), |s| {
                 format!(
                     "{}/{}/{}{}",
@@ -486,6 +490,7 @@ fn main() -> eyre::Result<()> {
                         "bins": stats.as_ref().map(|s| s.bins),
                         "tail": stats.as_ref().map(|s| s.tail),
                         "fallback": stats.as_ref().and_then(|s| s.fallback),
+                        "repairs": stats.as_ref().map(|s| s.repairs),
                         "speculation_s": row.speculation_s,
                         "speculated_txs": row.learnt,
                         "recovery_s": recovery,
