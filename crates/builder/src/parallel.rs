@@ -1039,22 +1039,25 @@ pub(crate) fn execute(
         Vec::with_capacity(candidates.len());
     let mut tail: Vec<(usize, Arc<RecoveredTx>)> = Vec::new();
     let learnt = cache.entries.lock();
-    let predictions: Vec<Option<Predicted>> = {
+    // An indexed collect writes each prediction in place (collecting into a `Result` would
+    // gather pieces in a list and copy them again); errors are taken out below.
+    let predictions: Vec<Result<Option<Predicted>, FatalError>> = {
         use rayon::prelude::*;
         let learnt: &HashMap<B256, Arc<Learnt>> = &learnt;
         let predict_all = || {
             candidates
                 .par_iter()
                 .map(|tx| predict(tx, &overlay, learnt))
-                .collect::<Result<Vec<_>, _>>()
+                .collect::<Vec<_>>()
         };
         match pool {
-            Some(pool) => pool.install(predict_all)?,
-            None => predict_all()?,
+            Some(pool) => pool.install(predict_all),
+            None => predict_all(),
         }
     };
     drop(learnt);
     for (pool_index, (tx, prediction)) in candidates.into_iter().zip(predictions).enumerate() {
+        let prediction = prediction?;
         if blocked.contains(&tx.signer) {
             continue;
         }
