@@ -79,6 +79,9 @@ pub struct ParallelStats {
     pub repairs: usize,
     /// Transactions whose actual access left their prediction, when a repair happened.
     pub escaped: usize,
+    /// Executions beyond each transaction's first: a repair round runs the bins again, and a
+    /// fallback after the bins ran rebuilds their transactions sequentially.
+    pub reexecuted: usize,
 }
 
 /// The result of executing a block's user transactions.
@@ -1087,10 +1090,12 @@ pub(crate) fn execute(
     // Group, pack into bins and run them; when validation finds a conflict that transactions
     // which left their predictions explain, regroup once with what they actually touched and run
     // the bins again (cheaper than the sequential rebuild it avoids).
+    let mut rounds = 0;
     let results = loop {
         let roots = group(&predicted.iter().map(|(_, p, _)| p).collect::<Vec<_>>());
         let Some(bin_txs) = pack(&predicted, &roots, threads, &mut stats) else {
             stats.fallback = Some("no parallelism");
+            stats.reexecuted = rounds * stats.predicted;
             return Ok(Err(stats));
         };
         phase("group", &t0);
@@ -1120,10 +1125,12 @@ pub(crate) fn execute(
                 Err(reason) => {
                     stats.fallback = Some(reason);
                     metrics::counter!("agnt2_builder_mispredictions_total").increment(1);
+                    stats.reexecuted = (rounds + 1) * stats.predicted;
                     return Ok(Err(stats));
                 }
             }
         }
+        rounds += 1;
         phase("bins", &t0);
         // Validate: no transaction may have read what an earlier transaction of another bin
         // wrote.
@@ -1137,6 +1144,7 @@ pub(crate) fn execute(
             .collect();
         if stats.repairs > 0 || escaped.is_empty() {
             stats.fallback = Some(reason);
+            stats.reexecuted = rounds * stats.predicted;
             return Ok(Err(stats));
         }
         stats.repairs += 1;
@@ -1151,6 +1159,7 @@ pub(crate) fn execute(
         }
     };
 
+    stats.reexecuted = (rounds - 1) * stats.predicted;
     phase("validate", &t0);
     // Merge the state (bins touched disjoint state except the fee vaults, whose deltas add up)
     // while the receipts are put in block order: the two are independent.
@@ -1185,6 +1194,7 @@ pub(crate) fn execute(
         Ok(m) => m,
         Err(reason) => {
             stats.fallback = Some(reason);
+            stats.reexecuted = rounds * stats.predicted;
             return Ok(Err(stats));
         }
     };
@@ -1192,6 +1202,7 @@ pub(crate) fn execute(
         Ok(o) => o,
         Err(reason) => {
             stats.fallback = Some(reason);
+            stats.reexecuted = rounds * stats.predicted;
             return Ok(Err(stats));
         }
     };

@@ -291,6 +291,13 @@ impl BlockBuilder {
             metrics::counter!("agnt2_builder_tail_txs_total").increment(stats.tail as u64);
             metrics::histogram!("agnt2_builder_groups").record(stats.groups as f64);
             metrics::histogram!("agnt2_builder_largest_bin_share").record(stats.largest_bin_share);
+            metrics::counter!("agnt2_builder_reexecuted_txs_total")
+                .increment(stats.reexecuted as u64);
+            if stats.fallback.is_none() && stats.largest_bin_share > 0.0 {
+                // How many bins' worth of work ran at once: total gas over the largest bin's.
+                metrics::histogram!("agnt2_builder_parallelism")
+                    .record(1.0 / stats.largest_bin_share);
+            }
             if let Some(reason) = stats.fallback {
                 metrics::counter!("agnt2_builder_sequential_fallbacks_total", "reason" => reason)
                     .increment(1);

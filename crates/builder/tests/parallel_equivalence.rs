@@ -386,6 +386,7 @@ fn a_fully_conflicting_block_falls_back_to_sequential() {
     let (built, _) = par.build(1_000, None, txs).expect("build");
     let stats = built.parallel.clone().expect("stats");
     assert_eq!(stats.fallback, Some("no parallelism"), "{stats:?}");
+    assert_eq!(stats.reexecuted, 0, "found before anything ran");
     assert_eq!(built.block.transactions.len(), 21);
 }
 
@@ -648,6 +649,10 @@ fn a_stale_speculation_is_repaired_by_regrouping() {
     let stats = built.parallel.clone().expect("stats");
     assert_eq!(stats.fallback, None, "{stats:?}");
     assert_eq!((stats.repairs, stats.escaped), (1, 1), "{stats:?}");
+    assert_eq!(
+        stats.reexecuted, stats.predicted,
+        "one repair round runs every predicted transaction again"
+    );
     assert_eq!(built.block.transactions.len(), 23);
 
     // The same two blocks built by the sequential reference.

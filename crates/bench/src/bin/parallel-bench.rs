@@ -475,14 +475,11 @@ fn main() -> eyre::Result<()> {
             let (tps_exec, tps_block) = (row.txs as f64 / exec, row.txs as f64 / total);
             let (seq_tps_exec, seq_tps_block) = *base.get_or_insert((tps_exec, tps_block));
             let stats = row.built.parallel.clone();
-            // A fallback re-executes the whole block sequentially, a repair round every bin.
-            let re_exec = stats.as_ref().map_or(0.0, |s| {
-                if s.fallback.is_some() || s.repairs > 0 {
-                    1.0
-                } else {
-                    0.0
-                }
-            });
+            // Executions beyond each transaction's first (a repair round, or a sequential
+            // rebuild after the bins ran), over the block's transactions.
+            let re_exec = stats
+                .as_ref()
+                .map_or(0.0, |s| s.reexecuted as f64 / row.txs.max(1) as f64);
             let shape = stats.as_ref().map_or("-".to_string(), |s| {
                 format!(
                     "{}/{}/{}{}",
