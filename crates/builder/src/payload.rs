@@ -184,6 +184,16 @@ impl BlockBuilder {
         Ok(self)
     }
 
+    /// Runs the parallel builder's work on `pool` instead of a pool of its own, so builders
+    /// over different databases can share warm worker threads (their allocator arenas and
+    /// caches stay hot from one block to the next, as in a long-running node).
+    pub fn with_workers(mut self, pool: Arc<rayon::ThreadPool>) -> Self {
+        if matches!(self.mode, BuilderMode::Parallel { .. }) {
+            self.workers = Some(pool);
+        }
+        self
+    }
+
     /// The execution mode.
     pub fn mode(&self) -> BuilderMode {
         self.mode

@@ -284,7 +284,8 @@ impl Database {
     }
 
     /// Computes the state root after applying `changes` to the head state, without writing.
-    /// Storage tries of different accounts are updated in parallel, then the account trie.
+    /// Storage tries of different accounts are updated in parallel, then the account trie,
+    /// whose subtries under the root are updated in parallel as well.
     pub fn compute_state_root(&self, changes: &StateChanges) -> Result<TrieOutput, StorageError> {
         let latest = self.latest()?;
         let nodes = TxnNodes {
@@ -326,17 +327,18 @@ impl Database {
             .collect::<Result<_, _>>()?;
 
         let mut out = TrieOutput::default();
-        let mut trie = Trie::new(latest.root);
+        let mut updates = Vec::with_capacity(per_account.len());
         for (address, account, new_nodes) in per_account {
             let value = account.map(|a| a.trie_rlp()).unwrap_or_default();
-            trie.update(&nodes, keccak256(address).as_slice(), value)?;
+            updates.push((keccak256(address), value));
             out.nodes.extend(new_nodes);
             if let Some(a) = &account {
                 out.storage_roots.push((address, a.storage_root));
             }
             out.accounts.push((address, account));
         }
-        let (root, account_nodes) = trie.commit();
+        // The account trie's sixteen subtries are updated and hashed side by side too.
+        let (root, account_nodes) = crate::mpt::update_parallel(&nodes, latest.root, &updates)?;
         out.nodes.extend(account_nodes);
         out.state_root = root;
         Ok(out)

@@ -235,6 +235,94 @@ impl Trie {
     }
 }
 
+/// New nodes to store, as `(hash, rlp)` pairs.
+pub type NewNodes = Vec<(B256, Vec<u8>)>;
+
+/// Applies `updates` (an empty value deletes) to the trie with this `root` and hashes the
+/// result, like [`Trie::update`] for each followed by [`Trie::commit`], but with the sixteen
+/// subtries under a branch root updated and hashed side by side on rayon's pool. A root that is
+/// not a branch, or one that deletions would leave with fewer than two children (it would
+/// collapse), is done one update after another instead.
+pub fn update_parallel<R: NodeReader + Sync>(
+    reader: &R,
+    root: B256,
+    updates: &[(B256, Vec<u8>)],
+) -> Result<(B256, NewNodes), TrieError> {
+    use rayon::prelude::*;
+    let sequential = || -> Result<_, TrieError> {
+        let mut trie = Trie::new(root);
+        for (key, value) in updates {
+            trie.update(reader, key.as_slice(), value.clone())?;
+        }
+        Ok(trie.commit())
+    };
+    if root == EMPTY_ROOT {
+        return sequential();
+    }
+    let Node::Branch(mut children) = resolve(reader, root)? else {
+        return sequential();
+    };
+    let mut by_nibble: Vec<Vec<&(B256, Vec<u8>)>> = vec![Vec::new(); 16];
+    for update in updates {
+        by_nibble[(update.0[0] >> 4) as usize].push(update);
+    }
+    type Subtrie<'a> = (usize, Node, Vec<&'a (B256, Vec<u8>)>);
+    let work: Vec<Subtrie<'_>> = by_nibble
+        .into_iter()
+        .enumerate()
+        .filter(|(_, u)| !u.is_empty())
+        .map(|(i, u)| (i, std::mem::replace(&mut children[i], Node::Empty), u))
+        .collect();
+    // Each subtrie is updated and hashed on its own; a stored child comes back as its hash.
+    let done: Vec<(usize, Node, NewNodes)> = work
+        .into_par_iter()
+        .map(|(i, mut node, updates)| -> Result<_, TrieError> {
+            for (key, value) in updates {
+                let path = nibbles(key.as_slice());
+                node = if value.is_empty() {
+                    delete(reader, node, &path[1..])?
+                } else {
+                    insert(reader, node, &path[1..], value.clone())?
+                };
+            }
+            let mut out = Vec::new();
+            let node = match node {
+                node @ (Node::Empty | Node::Hash(_)) => node,
+                node => {
+                    let rlp = encode(&node, &mut out);
+                    if rlp.len() < 32 {
+                        node
+                    } else {
+                        let h = keccak256(&rlp);
+                        out.push((h, rlp));
+                        Node::Hash(h)
+                    }
+                }
+            };
+            Ok((i, node, out))
+        })
+        .collect::<Result<_, _>>()?;
+    let mut out = Vec::new();
+    for (i, node, nodes) in done {
+        children[i] = node;
+        out.extend(nodes);
+    }
+    if children
+        .iter()
+        .filter(|c| !matches!(c, Node::Empty))
+        .count()
+        < 2
+    {
+        return sequential();
+    }
+    let (root, nodes) = Trie {
+        root: Node::Branch(children),
+    }
+    .commit();
+    out.extend(nodes);
+    Ok((root, out))
+}
+
 fn resolve<R: NodeReader>(reader: &R, hash: B256) -> Result<Node, TrieError> {
     let rlp = reader.node(&hash)?.ok_or(TrieError::MissingNode(hash))?;
     decode_node(&rlp)
@@ -533,23 +621,38 @@ mod tests {
         hb.root()
     }
 
+    type Start = (StdRng, MemStore, BTreeMap<B256, Vec<u8>>, B256, Vec<B256>);
+
+    /// A seeded generator over an empty store, model and trie.
+    fn start(seed: u64) -> Start {
+        let rng = StdRng::seed_from_u64(seed);
+        (
+            rng,
+            MemStore::default(),
+            BTreeMap::new(),
+            EMPTY_ROOT,
+            Vec::new(),
+        )
+    }
+
+    /// An existing key (40%) or a new one.
+    fn pick_key(rng: &mut StdRng, keys: &mut Vec<B256>) -> B256 {
+        if !keys.is_empty() && rng.random_bool(0.4) {
+            keys[rng.random_range(0..keys.len())]
+        } else {
+            let k = B256::from(rng.random::<[u8; 32]>());
+            keys.push(k);
+            k
+        }
+    }
+
     #[test]
     fn matches_hash_builder_over_many_commits() {
-        let mut rng = StdRng::seed_from_u64(7);
-        let mut store = MemStore::default();
-        let mut model = BTreeMap::new();
-        let mut root = EMPTY_ROOT;
-        let mut keys: Vec<B256> = Vec::new();
+        let (mut rng, mut store, mut model, mut root, mut keys) = start(7);
         for round in 0..40 {
             let mut trie = Trie::new(root);
             for _ in 0..rng.random_range(1..60) {
-                let key = if !keys.is_empty() && rng.random_bool(0.4) {
-                    keys[rng.random_range(0..keys.len())]
-                } else {
-                    let k = B256::from(rng.random::<[u8; 32]>());
-                    keys.push(k);
-                    k
-                };
+                let key = pick_key(&mut rng, &mut keys);
                 // Short values make inline (< 32 byte) nodes appear deep in the trie.
                 let value = if rng.random_bool(0.25) {
                     Vec::new()
@@ -592,6 +695,55 @@ mod tests {
             trie.update(&store, k.as_slice(), Vec::new()).unwrap();
         }
         assert_eq!(trie.commit().0, EMPTY_ROOT);
+    }
+
+    #[test]
+    fn parallel_update_matches_sequential() {
+        let (mut rng, mut store, mut model, mut root, mut keys) = start(11);
+        for round in 0..30 {
+            // Early rounds start from an empty or tiny trie (not a branch root); later ones
+            // delete most keys, so the branch root collapses and the sequential path runs.
+            let n = if round < 3 {
+                1 + round
+            } else {
+                rng.random_range(1..300)
+            };
+            let delete_share = if round % 7 == 6 { 0.95 } else { 0.2 };
+            let mut updates = Vec::new();
+            for _ in 0..n {
+                let key = pick_key(&mut rng, &mut keys);
+                let value = if rng.random_bool(delete_share) {
+                    Vec::new()
+                } else {
+                    vec![rng.random::<u8>(); rng.random_range(1..40)]
+                };
+                updates.push((key, value));
+            }
+            if round % 7 == 6 {
+                updates.extend(model.keys().map(|k: &B256| (*k, Vec::new())));
+                updates.pop();
+            }
+            let mut trie = Trie::new(root);
+            for (k, v) in &updates {
+                trie.update(&store, k.as_slice(), v.clone()).unwrap();
+                if v.is_empty() {
+                    model.remove(k);
+                } else {
+                    model.insert(*k, v.clone());
+                }
+            }
+            let (expected, expected_nodes) = trie.commit();
+            let (got, nodes) = update_parallel(&store, root, &updates).unwrap();
+            assert_eq!(got, expected, "round {round}");
+            assert_eq!(got, reference_root(&model), "round {round}");
+            let stored: std::collections::HashSet<_> = nodes.iter().map(|(h, _)| *h).collect();
+            assert!(
+                expected_nodes.iter().all(|(h, _)| stored.contains(h)),
+                "round {round}: a node the sequential update stores is missing"
+            );
+            store.0.extend(nodes);
+            root = got;
+        }
     }
 
     #[test]

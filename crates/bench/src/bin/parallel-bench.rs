@@ -354,6 +354,7 @@ fn run(
     txs: &[Arc<RecoveredTx>],
     gas_limit: u64,
     mode: BuilderMode,
+    workers: &Arc<rayon::ThreadPool>,
 ) -> eyre::Result<Row> {
     let mut spec = ChainSpec::dev();
     spec.genesis.gas_limit = gas_limit;
@@ -380,7 +381,9 @@ fn run(
         );
         ts += 1;
     }
-    let builder = BlockBuilder::new(db, spec, gas_limit).with_mode(mode)?;
+    let builder = BlockBuilder::new(db, spec, gas_limit)
+        .with_mode(mode)?
+        .with_workers(workers.clone());
     let started = Instant::now();
     let learnt = builder.speculate(txs)?;
     let speculation_s = started.elapsed().as_secs_f64();
@@ -446,6 +449,17 @@ fn main() -> eyre::Result<()> {
             "re-exec",
         );
     }
+    // One worker pool per thread count for the whole run, as a node keeps one: a fresh pool
+    // per build would start every block on cold threads.
+    let pool = |n: usize| -> eyre::Result<Arc<rayon::ThreadPool>> {
+        Ok(Arc::new(
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(n)
+                .thread_name(|i| format!("agnt2-exec-{i}"))
+                .build()?,
+        ))
+    };
+    let (one_worker, workers) = (pool(1)?, pool(2)?);
     for w in &workloads {
         let started = Instant::now();
         let txs = recover(&w.txs)?;
@@ -461,7 +475,11 @@ fn main() -> eyre::Result<()> {
         let mut series: Vec<Vec<Row>> = modes.iter().map(|_| Vec::new()).collect();
         for _ in 0..args.runs.max(1) {
             for ((_, mode), rows) in modes.iter().zip(series.iter_mut()) {
-                rows.push(run(w, &txs, g, *mode)?);
+                let workers = match mode {
+                    BuilderMode::Parallel { threads: 1 } => &one_worker,
+                    _ => &workers,
+                };
+                rows.push(run(w, &txs, g, *mode, workers)?);
             }
         }
         // Speedups compare throughput: a builder that reserves gas limits may include fewer.
