@@ -445,7 +445,11 @@ impl Groups {
 /// in a registry domain where some transaction names slots by a prefix of `L` key words, every
 /// key of that domain is cut to its first `L` words (a prefix covers exactly the slots that
 /// share those words).
-fn group(preds: &[&Predicted]) -> Vec<usize> {
+///
+/// Returns each transaction's group root and how many keys it is the first to name (a group's
+/// count of distinct keys is roughly the sum over its members; reads of keys nobody writes are
+/// counted by every reader).
+fn group(preds: &[&Predicted]) -> (Vec<usize>, Vec<u32>) {
     use std::hash::Hasher;
     let mut shortest: HashMap<(Address, u8), usize> = HashMap::default();
     for p in preds {
@@ -481,6 +485,7 @@ fn group(preds: &[&Predicted]) -> Vec<usize> {
     let mut writers: HashMap<u64, usize> =
         HashMap::with_capacity_and_hasher(capacity, Default::default());
     let mut uf = Groups((0..preds.len()).collect());
+    let mut fresh = vec![0u32; preds.len()];
     for (i, p) in preds.iter().enumerate() {
         let learnt = p.learnt.iter().flat_map(|l| l.writes.iter().copied());
         let registry = p.registry_writes.iter().map(id);
@@ -489,6 +494,7 @@ fn group(preds: &[&Predicted]) -> Vec<usize> {
                 alloy_primitives::map::Entry::Occupied(e) => uf.union(*e.get(), i),
                 alloy_primitives::map::Entry::Vacant(e) => {
                     e.insert(i);
+                    fresh[i] += 1;
                 }
             }
         }
@@ -497,20 +503,31 @@ fn group(preds: &[&Predicted]) -> Vec<usize> {
         let learnt = p.learnt.iter().flat_map(|l| l.reads.iter().copied());
         let registry = p.registry_reads.iter().map(id);
         for k in p.reads.iter().copied().chain(registry).chain(learnt) {
-            if let Some(&w) = writers.get(&k) {
-                uf.union(w, i);
+            match writers.get(&k) {
+                Some(&w) => uf.union(w, i),
+                None => fresh[i] += 1,
             }
         }
     }
-    (0..preds.len()).map(|i| uf.find(i)).collect()
+    let roots = (0..preds.len()).map(|i| uf.find(i)).collect();
+    (roots, fresh)
 }
 
+/// What loading and tracking one state key costs a bin, in gas of execution: an MDBX read, the
+/// overlay's caches, the access summary and a change-set entry. Measured on the mix workload
+/// (a bin of 14k transfers to one hot account against one of transfers to fresh accounts):
+/// about 2 µs a key against 3.6 µs for the rest of a 21,000-gas transfer.
+const KEY_COST_GAS: u64 = 12_000;
+
 /// Packs groups (named by `roots`, each group's smallest member: union keeps the smaller
-/// index) into one bin per thread: heaviest group first, into the lightest bin by expected gas.
-/// A bin runs its members in block order. `None` when that leaves no parallelism.
+/// index) into one bin per thread: heaviest group first, into the lightest bin. Weight is the
+/// expected gas plus [`KEY_COST_GAS`] per distinct key (`fresh`), so a group of many
+/// transactions on few accounts weighs less than as many on fresh ones. A bin runs its members
+/// in block order. `None` when that leaves no parallelism.
 fn pack(
     predicted: &[(Arc<RecoveredTx>, Predicted, usize)],
     roots: &[usize],
+    fresh: &[u32],
     threads: usize,
     stats: &mut ParallelStats,
 ) -> Option<Vec<Vec<BinTx>>> {
@@ -518,7 +535,7 @@ fn pack(
     let mut gas = vec![0u64; n];
     for (i, root) in roots.iter().enumerate() {
         let (tx, p, _) = &predicted[i];
-        gas[*root] += p.est_gas.min(tx.gas_limit());
+        gas[*root] += p.est_gas.min(tx.gas_limit()) + KEY_COST_GAS * u64::from(fresh[i]);
     }
     let mut groups: Vec<(u64, usize)> = (0..n)
         .filter(|i| roots[*i] == *i)
@@ -1092,8 +1109,8 @@ pub(crate) fn execute(
     // the bins again (cheaper than the sequential rebuild it avoids).
     let mut rounds = 0;
     let results = loop {
-        let roots = group(&predicted.iter().map(|(_, p, _)| p).collect::<Vec<_>>());
-        let Some(bin_txs) = pack(&predicted, &roots, threads, &mut stats) else {
+        let (roots, fresh) = group(&predicted.iter().map(|(_, p, _)| p).collect::<Vec<_>>());
+        let Some(bin_txs) = pack(&predicted, &roots, &fresh, threads, &mut stats) else {
             stats.fallback = Some("no parallelism");
             stats.reexecuted = rounds * stats.predicted;
             return Ok(Err(stats));

@@ -363,7 +363,13 @@ fn run(
     }
     let spec = Arc::new(spec);
     let dir = tempfile::tempdir()?;
-    let db = Database::open(dir.path(), &DatabaseConfig::default())?;
+    // Environments live for the process (the node opens one); each reserves its maximum size
+    // of address space, so the many datadirs of one run get a smaller bound than the default.
+    let config = DatabaseConfig {
+        max_size: 1 << 36,
+        ..DatabaseConfig::default()
+    };
+    let db = Database::open(dir.path(), &config)?;
     init_genesis(&db, &spec)?;
     let setup = BlockBuilder::new(db, spec.clone(), gas_limit);
     let mut ts = 1;
