@@ -671,18 +671,18 @@ struct BinResult {
     deferred: Vec<usize>,
 }
 
-fn run_bin(
-    db: &Database,
+/// Runs one bin over `overlay` (the block's snapshot with the deposit applied: the same one
+/// prediction, the merge and the tail read, so every part of the block sees one state).
+fn run_bin<P: StateProvider>(
+    overlay: &Overlay<'_, P>,
     evm: &EvmConfig,
     next: &NextBlock,
-    deposit: &StateChanges,
     txs: &[BinTx],
     predicted: &[(Arc<RecoveredTx>, Predicted, usize)],
 ) -> Result<Result<BinResult, &'static str>, FatalError> {
-    let base = db.latest().map_err(|e| FatalError(e.to_string()))?;
     let overlay = Overlay {
-        base: &base,
-        changes: deposit,
+        base: overlay.base,
+        changes: overlay.changes,
     };
     let mut state = StateDb::new(overlay);
     let mut done = Vec::with_capacity(txs.len());
@@ -790,7 +790,8 @@ fn run_bin(
 /// Checks the bins' actual accesses: a key touched by one bin only is fine; for a key several
 /// bins touched, no bin may have touched it after another bin's earlier transaction wrote it.
 /// Returns the reason to fall back, if any.
-fn validate(results: &mut [BinResult]) -> Option<&'static str> {
+/// Returns the fingerprint of a conflicting key, if any.
+fn validate(results: &mut [BinResult]) -> Option<u64> {
     let (first, rest) = results.split_first_mut()?;
     // Earlier bins' summaries, folded together: the earliest write and the latest touch.
     let mut seen = std::mem::take(&mut first.touched.0);
@@ -802,7 +803,7 @@ fn validate(results: &mut [BinResult]) -> Option<&'static str> {
                 alloy_primitives::map::Entry::Occupied(mut e) => {
                     let (ew, et) = *e.get();
                     if ew < t || w < et {
-                        return Some("misprediction");
+                        return Some(k);
                     }
                     e.insert((ew.min(w), et.max(t)));
                 }
@@ -1120,7 +1121,7 @@ pub(crate) fn execute(
             use rayon::prelude::*;
             let one = |txs: &Vec<BinTx>| {
                 let t = std::time::Instant::now();
-                let r = run_bin(db, evm, next, &deposit_changes, txs, &predicted);
+                let r = run_bin(&overlay, evm, next, txs, &predicted);
                 tracing::debug!(
                     txs = txs.len(),
                     start_ms = (t - t0).as_secs_f64() * 1e3,
@@ -1151,7 +1152,7 @@ pub(crate) fn execute(
         phase("bins", &t0);
         // Validate: no transaction may have read what an earlier transaction of another bin
         // wrote.
-        let Some(reason) = validate(&mut results) else {
+        let Some(conflict) = validate(&mut results) else {
             break results;
         };
         metrics::counter!("agnt2_builder_mispredictions_total").increment(1);
@@ -1159,8 +1160,13 @@ pub(crate) fn execute(
             .iter_mut()
             .flat_map(|r| std::mem::take(&mut r.escaped))
             .collect();
-        if stats.repairs > 0 || escaped.is_empty() {
-            stats.fallback = Some(reason);
+        // Regrouping helps only if a transaction that left its prediction touched the key in
+        // conflict (a registry slot named two ways, say, would conflict again).
+        let explained = escaped
+            .iter()
+            .any(|e| e.reads.contains(&conflict) || e.writes.contains(&conflict));
+        if stats.repairs > 0 || !explained {
+            stats.fallback = Some("misprediction");
             stats.reexecuted = rounds * stats.predicted;
             return Ok(Err(stats));
         }

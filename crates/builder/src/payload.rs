@@ -186,7 +186,9 @@ impl BlockBuilder {
 
     /// Runs the parallel builder's work on `pool` instead of a pool of its own, so builders
     /// over different databases can share warm worker threads (their allocator arenas and
-    /// caches stay hot from one block to the next, as in a long-running node).
+    /// caches stay hot from one block to the next, as in a long-running node). Call it after
+    /// [`BlockBuilder::with_mode`], which sets up a pool of its own; a sequential builder has no
+    /// use for one and ignores it. The bin count stays the mode's thread count.
     pub fn with_workers(mut self, pool: Arc<rayon::ThreadPool>) -> Self {
         if matches!(self.mode, BuilderMode::Parallel { .. }) {
             self.workers = Some(pool);
