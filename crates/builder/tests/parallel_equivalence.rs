@@ -8,10 +8,7 @@ use std::sync::Arc;
 mod common;
 
 use agnt2_builder::{BlockBuilder, BuilderMode, BuiltBlock};
-use agnt2_precompiles::{
-    IDENTITY_REGISTRY, REPUTATION_REGISTRY,
-    abi::{IIdentityRegistry, IReputationRegistry},
-};
+use agnt2_precompiles::{IDENTITY_REGISTRY, REPUTATION_REGISTRY, abi::IIdentityRegistry};
 use agnt2_primitives::{ChainSpec, OpTxEnvelope, RecoveredTx};
 use alloy::{
     consensus::{SignableTransaction, TxEip1559},
@@ -84,34 +81,21 @@ fn spec(senders: &[PrivateKeySigner]) -> Arc<ChainSpec> {
             },
         );
     }
-    spec.genesis.alloc.insert(
-        COUNTER,
-        GenesisAccount {
-            code: Some(Bytes::from_static(&COUNTER_CODE)),
-            ..Default::default()
-        },
-    );
-    spec.genesis.alloc.insert(
-        GAS_READER,
-        GenesisAccount {
-            code: Some(Bytes::from_static(&GAS_READER_CODE)),
-            ..Default::default()
-        },
-    );
-    spec.genesis.alloc.insert(
-        BRANCH,
-        GenesisAccount {
-            code: Some(Bytes::from_static(&BRANCH_CODE)),
-            ..Default::default()
-        },
-    );
-    spec.genesis.alloc.insert(
-        VAULT_READER,
-        GenesisAccount {
-            code: Some(vault_reader_code()),
-            ..Default::default()
-        },
-    );
+    let contracts = [
+        (COUNTER, Bytes::from_static(&COUNTER_CODE)),
+        (GAS_READER, Bytes::from_static(&GAS_READER_CODE)),
+        (BRANCH, Bytes::from_static(&BRANCH_CODE)),
+        (VAULT_READER, vault_reader_code()),
+    ];
+    for (address, code) in contracts {
+        spec.genesis.alloc.insert(
+            address,
+            GenesisAccount {
+                code: Some(code),
+                ..Default::default()
+            },
+        );
+    }
     Arc::new(spec)
 }
 
@@ -235,17 +219,7 @@ fn workload(
                 nonce,
                 REPUTATION_REGISTRY,
                 U256::ZERO,
-                IReputationRegistry::giveFeedbackCall {
-                    agentId: U256::from(target % 4),
-                    value: amount as i128 % 100,
-                    valueDecimals: 0,
-                    tag1: "q".into(),
-                    tag2: String::new(),
-                    endpoint: String::new(),
-                    feedbackURI: String::new(),
-                    feedbackHash: B256::ZERO,
-                }
-                .abi_encode(),
+                common::feedback(U256::from(target % 4), amount as i128 % 100),
                 300_000,
             ),
             7 => sign(

@@ -79,17 +79,7 @@ fn seeded() -> (tempfile::TempDir, StateDb<LatestState>) {
         (
             CLIENT,
             REPUTATION_REGISTRY,
-            IReputationRegistry::giveFeedbackCall {
-                agentId: U256::ZERO,
-                value: 90,
-                valueDecimals: 0,
-                tag1: "q".into(),
-                tag2: String::new(),
-                endpoint: String::new(),
-                feedbackURI: String::new(),
-                feedbackHash: B256::ZERO,
-            }
-            .abi_encode(),
+            common::feedback(U256::ZERO, 90),
         ),
     ] {
         let out = call(
