@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Regenerates genesis/dev.json: the 10 standard dev accounts (anvil's mnemonic, 10,000 ETH each)
 # the OP-Stack predeploys compiled from contracts/src/L2 with the project's solc, and the agent
-# registries (ERC-8004 identity front, native registry accounts).
+# registries (ERC-8004 identity front, native registry accounts), then OP Stack's preinstalls.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 export PATH="$ROOT/.tools/bin:$PATH"
@@ -46,4 +46,7 @@ const genesis = {
 };
 fs.writeFileSync(`${root}/genesis/dev.json`, JSON.stringify(genesis, null, 2) + '\n');
 JS
+# OP Stack's preinstalls, deployed for this chain id by the node's own genesis code.
+if [ -z "${CARGO_TARGET_DIR:-}" ]; then export CARGO_TARGET_DIR="$HOME/.cache/agnt2/target"; fi
+(cd "$ROOT" && cargo run --quiet --bin agnt2 -- genesis add-preinstalls genesis/dev.json)
 echo "wrote genesis/dev.json"

@@ -1,4 +1,4 @@
-//! Block production: genesis initialisation, and the payload builder that takes transactions
+//! Block production: genesis initialisation (with OP Stack's preinstalls), and the payload builder that takes transactions
 //! from the pool, executes them (with the reference executor, or with the dependency-aware
 //! parallel executor that must reach the same result), seals the block and commits it to storage
 //! in one write.
@@ -11,8 +11,10 @@ mod genesis;
 mod header;
 mod parallel;
 mod payload;
+mod preinstalls;
 
 pub use genesis::{GenesisError, expected_genesis_header, genesis_changes, init_genesis};
 pub use header::{holocene_extra_data, next_base_fee};
 pub use parallel::{ParallelStats, PredictionCache};
 pub use payload::{BlockBuilder, BuildError, BuilderMode, BuiltBlock, PhaseTimes, pool_candidates};
+pub use preinstalls::{PreinstallError, add_preinstalls, preinstall_alloc};

@@ -4,7 +4,7 @@
 use agnt2_storage::{AccountChange, AccountUpdate, StateChanges, StateProvider, StorageError};
 use alloy_primitives::{Address, B256, KECCAK256_EMPTY, U256, map::HashMap};
 use revm::{
-    Database, DatabaseCommit,
+    Database, DatabaseCommit, DatabaseRef,
     database_interface::DBErrorMarker,
     primitives::AddressMap,
     state::{Account, AccountInfo, Bytecode},
@@ -32,6 +32,8 @@ pub struct StateDb<P> {
     /// re-creation) costs that account only.
     storage: HashMap<Address, HashMap<U256, U256>>,
     codes: HashMap<B256, Bytecode>,
+    /// BLOCKHASH answers replaced by a simulation's block overrides.
+    block_hashes: HashMap<u64, B256>,
     /// What the block changed, unordered while it runs (hash lookups on the hot path); sorted
     /// once when the block hands it on.
     changes: HashMap<Address, AccountChange>,
@@ -45,6 +47,7 @@ impl<P: StateProvider> StateDb<P> {
             accounts: HashMap::default(),
             storage: HashMap::default(),
             codes: HashMap::default(),
+            block_hashes: HashMap::default(),
             changes: HashMap::default(),
         }
     }
@@ -103,6 +106,11 @@ impl<P: StateProvider> StateDb<P> {
         self.storage.entry(address).or_default().insert(slot, value);
     }
 
+    /// Makes BLOCKHASH of `number` answer `hash` (a simulation's block override).
+    pub fn override_block_hash(&mut self, number: u64, hash: B256) {
+        self.block_hashes.insert(number, hash);
+    }
+
     /// Replaces all storage of `address` for reads (`state` override): unset slots read zero.
     pub fn wipe_storage_for_call(&mut self, address: Address) {
         self.changes.entry(address).or_default().wipe_storage = true;
@@ -158,6 +166,55 @@ impl<P: StateProvider> Database for StateDb<P> {
     }
 
     fn block_hash(&mut self, number: u64) -> Result<B256, DbError> {
+        self.block_hash_ref(number)
+    }
+}
+
+/// Reads without filling the caches: what tracers (which look up pre-state after execution)
+/// and other shared readers use.
+impl<P: StateProvider> DatabaseRef for StateDb<P> {
+    type Error = DbError;
+
+    fn basic_ref(&self, address: Address) -> Result<Option<AccountInfo>, DbError> {
+        if let Some(a) = self.accounts.get(&address) {
+            return Ok(a.clone());
+        }
+        Ok(self.provider.account(&address)?.map(|a| AccountInfo {
+            balance: a.balance,
+            nonce: a.nonce,
+            code_hash: a.code_hash,
+            account_id: None,
+            code: None,
+        }))
+    }
+
+    fn code_by_hash_ref(&self, code_hash: B256) -> Result<Bytecode, DbError> {
+        if code_hash == KECCAK256_EMPTY {
+            return Ok(Bytecode::default());
+        }
+        if let Some(c) = self.codes.get(&code_hash) {
+            return Ok(c.clone());
+        }
+        self.provider
+            .code(&code_hash)?
+            .map(Bytecode::new_raw)
+            .ok_or_else(|| DbError(format!("missing code {code_hash}")))
+    }
+
+    fn storage_ref(&self, address: Address, index: U256) -> Result<U256, DbError> {
+        if let Some(v) = self.storage.get(&address).and_then(|m| m.get(&index)) {
+            return Ok(*v);
+        }
+        if self.changes.get(&address).is_some_and(|c| c.wipe_storage) {
+            return Ok(U256::ZERO);
+        }
+        Ok(self.provider.storage(&address, &index)?)
+    }
+
+    fn block_hash_ref(&self, number: u64) -> Result<B256, DbError> {
+        if let Some(h) = self.block_hashes.get(&number) {
+            return Ok(*h);
+        }
         Ok(self.provider.block_hash(number)?.unwrap_or_default())
     }
 }

@@ -4,17 +4,12 @@ use agnt2_precompiles::AgentPrecompiles;
 use agnt2_primitives::{OpTxEnvelope, ReceiptMeta, RecoveredTx, StoredReceipt};
 use agnt2_storage::StateProvider;
 use alloy::consensus::{Eip658Value, Receipt, ReceiptWithBloom, Transaction};
-use alloy_primitives::{Address, Bytes, Log, TxKind, U256};
+use alloy_primitives::{Address, Log, TxKind, U256};
 use op_alloy::consensus::{OpDepositReceipt, OpReceipt, OpReceiptEnvelope};
-use op_revm::{
-    DefaultOp, OpBuilder, OpContext, OpEvm, OpHaltReason, OpTransaction, OpTransactionError,
-};
+use op_revm::{DefaultOp, OpBuilder, OpContext, OpEvm, OpHaltReason, OpTransactionError};
 use revm::{
     Context, Database, DatabaseCommit, ExecuteEvm,
-    context::{
-        TxEnv,
-        result::{EVMError, ExecutionResult, ResultAndState},
-    },
+    context::result::{EVMError, ExecutionResult, ResultAndState},
     context_interface::result::InvalidTransaction,
 };
 use revm::{handler::instructions::EthInstructions, interpreter::interpreter::EthInterpreter};
@@ -350,94 +345,5 @@ pub fn tx_error_message(e: &OpTransactionError) -> String {
             other => other.to_string(),
         },
         other => other.to_string(),
-    }
-}
-
-/// The parameters of a read-only call (`eth_call`, `eth_estimateGas`).
-#[derive(Debug, Clone, Default)]
-pub struct CallRequest {
-    /// Caller (zero address if unset).
-    pub from: Address,
-    /// Target; `None` creates.
-    pub to: Option<Address>,
-    /// Gas limit (defaults to the block gas limit).
-    pub gas: Option<u64>,
-    /// Gas price; zero means fees are not charged.
-    pub gas_price: u128,
-    /// Priority fee.
-    pub priority_fee: Option<u128>,
-    /// Value.
-    pub value: U256,
-    /// Input.
-    pub input: Bytes,
-    /// Nonce (defaults to the account's).
-    pub nonce: Option<u64>,
-    /// Access list.
-    pub access_list: alloy::eips::eip2930::AccessList,
-}
-
-/// The result of a read-only call.
-pub type CallResult = ResultAndState<OpHaltReason>;
-
-/// Why a call could not run at all.
-#[derive(Debug, thiserror::Error)]
-pub enum CallError {
-    /// The call is not a valid transaction (geth wording).
-    #[error("{0}")]
-    Invalid(String),
-    /// State access failed.
-    #[error("state: {0}")]
-    Db(String),
-}
-
-/// Runs `req` on top of `db` without committing: base fee and balance checks are relaxed the
-/// way geth relaxes them for `eth_call` when no gas price is given.
-pub fn call<P: StateProvider>(
-    config: &EvmConfig,
-    next: &NextBlock,
-    db: &mut StateDb<P>,
-    req: &CallRequest,
-) -> Result<CallResult, CallError> {
-    let mut cfg = config.cfg();
-    cfg.disable_nonce_check = req.nonce.is_none();
-    cfg.disable_base_fee = req.gas_price == 0;
-    cfg.disable_fee_charge = req.gas_price == 0;
-    let nonce = match req.nonce {
-        Some(n) => n,
-        None => db
-            .basic(req.from)
-            .map_err(|e: DbError| CallError::Db(e.0))?
-            .map_or(0, |a| a.nonce),
-    };
-    let gas_limit = req.gas.unwrap_or(next.gas_limit).min(next.gas_limit);
-    let tx = OpTransaction {
-        base: TxEnv {
-            tx_type: if req.priority_fee.is_some() { 2 } else { 0 },
-            caller: req.from,
-            gas_limit,
-            gas_price: req.gas_price,
-            gas_priority_fee: req.priority_fee,
-            kind: req.to.map_or(TxKind::Create, TxKind::Call),
-            value: req.value,
-            data: req.input.clone(),
-            nonce,
-            chain_id: Some(config.chain_id),
-            access_list: req.access_list.clone(),
-            ..Default::default()
-        },
-        // Empty envelope: no L1 data fee for simulations.
-        enveloped_tx: Some(Bytes::new()),
-        deposit: Default::default(),
-    };
-    let mut evm = Context::op()
-        .with_db(db)
-        .with_block(next.block_env())
-        .with_cfg(cfg)
-        .build_op()
-        .with_precompiles(AgentPrecompiles::new(config.spec));
-    match evm.transact(tx) {
-        Ok(r) => Ok(r),
-        Err(EVMError::Transaction(e)) => Err(CallError::Invalid(tx_error_message(&e))),
-        Err(e) => Err(CallError::Db(e.to_string())),
     }
 }

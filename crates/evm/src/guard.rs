@@ -24,13 +24,7 @@ thread_local! {
     static SEEN: Cell<bool> = const { Cell::new(false) };
 }
 
-/// Accounts every transaction credits fees to.
-pub(crate) const FEE_VAULTS: [Address; 4] = [
-    agnt2_primitives::constants::SEQUENCER_FEE_VAULT,
-    agnt2_primitives::constants::BASE_FEE_VAULT,
-    agnt2_primitives::constants::L1_FEE_VAULT,
-    agnt2_primitives::constants::OPERATOR_FEE_VAULT,
-];
+use agnt2_primitives::constants::FEE_VAULTS;
 
 /// Clears the flag and returns what it was.
 pub(crate) fn take() -> bool {

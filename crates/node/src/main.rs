@@ -45,6 +45,23 @@ enum Command {
         #[arg(long)]
         genesis: Option<PathBuf>,
     },
+    /// Genesis file tools.
+    #[command(subcommand)]
+    Genesis(GenesisCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum GenesisCommand {
+    /// Writes OP Stack's preinstalls (CREATE2 factories, Multicall3, Permit2, Safe v1.3.0,
+    /// ERC-4337 EntryPoints v0.6-v0.8, the EIP-4788 contract) into a genesis file, deployed for
+    /// its chain id. Idempotent; refuses to overwrite other accounts at those addresses.
+    AddPreinstalls {
+        /// Genesis file (geth format), rewritten in place unless --out is given.
+        genesis: PathBuf,
+        /// Where to write the result.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, clap::Args)]
@@ -89,6 +106,9 @@ struct NodeArgs {
     /// Largest block range for eth_getLogs.
     #[arg(long = "rpc.max-logs-range", default_value_t = 10_000)]
     max_logs_range: u64,
+    /// Accept legacy transactions without an EIP-155 chain id (presigned keyless deployments).
+    #[arg(long = "rpc.allow-unprotected-txs")]
+    allow_unprotected_txs: bool,
     /// Serve Prometheus metrics on this address, e.g. 127.0.0.1:9001.
     #[arg(long)]
     metrics: Option<SocketAddr>,
@@ -151,6 +171,9 @@ fn main() -> eyre::Result<()> {
     let cli = Cli::parse();
     match cli.command {
         Command::Info { json, genesis } => info(json, &genesis),
+        Command::Genesis(GenesisCommand::AddPreinstalls { genesis, out }) => {
+            add_preinstalls(&genesis, out.as_ref().unwrap_or(&genesis))
+        }
         Command::Node(args) => {
             tracing_subscriber::fmt()
                 .with_env_filter(
@@ -164,6 +187,27 @@ fn main() -> eyre::Result<()> {
             rt.block_on(run_node(*args))
         }
     }
+}
+
+fn add_preinstalls(path: &PathBuf, out: &PathBuf) -> eyre::Result<()> {
+    let text =
+        std::fs::read_to_string(path).wrap_err_with(|| format!("reading {}", path.display()))?;
+    let mut genesis: alloy::genesis::Genesis =
+        serde_json::from_str(&text).wrap_err_with(|| format!("parsing {}", path.display()))?;
+    agnt2_builder::add_preinstalls(&mut genesis)?;
+    // Only the allocation is rewritten: every other field stays as the file had it.
+    let mut doc: serde_json::Value = serde_json::from_str(&text)?;
+    doc["alloc"] = serde_json::to_value(&genesis.alloc)?;
+    let mut text = serde_json::to_string_pretty(&doc)?;
+    text.push('\n');
+    std::fs::write(out, text).wrap_err_with(|| format!("writing {}", out.display()))?;
+    println!(
+        "{}: {} preinstalls for chain {}",
+        out.display(),
+        agnt2_primitives::preinstalls::PREINSTALLS.len(),
+        genesis.config.chain_id
+    );
+    Ok(())
 }
 
 fn info(json: bool, genesis: &Option<PathBuf>) -> eyre::Result<()> {
@@ -253,6 +297,7 @@ async fn run_node(args: NodeArgs) -> eyre::Result<()> {
     let mut pool_config = PoolConfig::new(spec.chain_id);
     pool_config.max_account_slots = args.max_account_slots;
     pool_config.max_pool_size = args.max_pool_size;
+    pool_config.allow_unprotected = args.allow_unprotected_txs;
     let pool = Arc::new(Pool::new(pool_config));
     let mode = match args.builder.as_str() {
         "parallel" => agnt2_builder::BuilderMode::Parallel {
@@ -268,6 +313,7 @@ async fn run_node(args: NodeArgs) -> eyre::Result<()> {
     let accounts = dev_accounts()?;
     let rpc_config = RpcConfig {
         max_logs_range: args.max_logs_range,
+        allow_unprotected_txs: args.allow_unprotected_txs,
         accounts: if args.dev {
             accounts.iter().map(|(a, _)| *a).collect()
         } else {

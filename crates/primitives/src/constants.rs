@@ -23,6 +23,13 @@ pub const BASE_FEE_VAULT: Address = address!("0x42000000000000000000000000000000
 pub const L1_FEE_VAULT: Address = address!("0x420000000000000000000000000000000000001a");
 /// Operator-fee recipient.
 pub const OPERATOR_FEE_VAULT: Address = address!("0x420000000000000000000000000000000000001b");
+/// Every account a transaction credits fees to.
+pub const FEE_VAULTS: [Address; 4] = [
+    SEQUENCER_FEE_VAULT,
+    BASE_FEE_VAULT,
+    L1_FEE_VAULT,
+    OPERATOR_FEE_VAULT,
+];
 
 /// Selector of `setL1BlockValuesIsthmus()`.
 pub const SET_L1_BLOCK_VALUES_ISTHMUS: [u8; 4] = [0x09, 0x89, 0x99, 0xbe];

@@ -7,6 +7,7 @@
 pub mod block;
 pub mod chainspec;
 pub mod constants;
+pub mod preinstalls;
 pub mod recover;
 pub mod tx;
 

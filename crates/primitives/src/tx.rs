@@ -47,8 +47,16 @@ pub struct RecoveredTx {
 }
 
 impl RecoveredTx {
-    /// Decodes user-submitted EIP-2718 bytes and recovers the sender.
+    /// Decodes user-submitted EIP-2718 bytes and recovers the sender. Legacy transactions
+    /// without an EIP-155 chain id are refused (they replay on every chain).
     pub fn decode_user(raw: &[u8]) -> Result<Self, TxDecodeError> {
+        Self::decode_user_with(raw, false)
+    }
+
+    /// [`RecoveredTx::decode_user`], accepting pre-EIP-155 legacy transactions when
+    /// `allow_unprotected` is set (geth's `--rpc.allow-unprotected-txs`: presigned keyless
+    /// deployments such as the deterministic-deployment proxy's need it).
+    pub fn decode_user_with(raw: &[u8], allow_unprotected: bool) -> Result<Self, TxDecodeError> {
         if raw.is_empty() {
             return Err(TxDecodeError::Empty);
         }
@@ -60,7 +68,7 @@ impl RecoveredTx {
         }
         let (sig, prehash, hash) = match &envelope {
             OpTxEnvelope::Legacy(s) => {
-                if s.tx().chain_id.is_none() {
+                if s.tx().chain_id.is_none() && !allow_unprotected {
                     return Err(TxDecodeError::Unprotected);
                 }
                 (*s.signature(), s.signature_hash(), *s.hash())

@@ -2,14 +2,11 @@
 
 use std::{sync::Arc, time::Duration};
 
-use agnt2_evm::{CallRequest, StateDb, call};
 use agnt2_primitives::{RecoveredTx, SealedBlock, StoredReceipt};
 use agnt2_storage::{HistoricalState, StateProvider};
 use agnt2_txpool::{BlockInfo, PoolError, SenderState};
-use alloy::eips::eip2930::{AccessList, AccessListItem};
 use alloy::rpc::types::{
     BlockId, BlockNumberOrTag, EIP1186AccountProofResponse, EIP1186StorageProof, FeeHistory,
-    TransactionRequest, state::StateOverride,
 };
 use alloy_primitives::{Address, B256, Bytes, KECCAK256_EMPTY, U64, U256};
 use jsonrpsee::{
@@ -17,13 +14,12 @@ use jsonrpsee::{
     core::RpcResult,
     types::{ErrorObjectOwned, Params},
 };
-use revm::context::result::ExecutionResult;
 use serde_json::{Value, json};
 
 use crate::{
     RpcContext,
     convert::{TxPosition, first_log_index, rpc_block, rpc_receipt, rpc_transaction},
-    errors::{internal, invalid_params, reverted, server_error},
+    errors::{internal, server_error},
 };
 
 type Ctx = RpcContext;
@@ -128,10 +124,13 @@ impl RpcContext {
 
     /// Validates and admits raw transaction bytes into the pool.
     pub(crate) fn submit_raw(&self, raw: &[u8]) -> RpcResult<B256> {
-        let tx = RecoveredTx::decode_user(raw).map_err(|e| match e {
-            agnt2_primitives::TxDecodeError::Signature(_) => server_error("invalid sender"),
-            other => server_error(other.to_string()),
-        })?;
+        let tx =
+            RecoveredTx::decode_user_with(raw, self.config.allow_unprotected_txs).map_err(|e| {
+                match e {
+                    agnt2_primitives::TxDecodeError::Signature(_) => server_error("invalid sender"),
+                    other => server_error(other.to_string()),
+                }
+            })?;
         let state = self.db.latest().map_err(internal)?;
         let account = state
             .account(&tx.signer)
@@ -186,140 +185,6 @@ pub(crate) fn position(block: &SealedBlock, index: usize) -> TxPosition {
 
 fn to_json<T: serde::Serialize>(v: T) -> RpcResult<Value> {
     serde_json::to_value(v).map_err(internal)
-}
-
-/// Turns a `TransactionRequest` into the executor's call parameters.
-fn call_request(req: &TransactionRequest) -> RpcResult<CallRequest> {
-    let input = req
-        .input
-        .clone()
-        .try_into_unique_input()
-        .map_err(|_| invalid_params("both \"data\" and \"input\" are set and not equal"))?
-        .unwrap_or_default();
-    Ok(CallRequest {
-        from: req.from.unwrap_or_default(),
-        to: req.to.and_then(|k| k.to().copied()),
-        gas: req.gas,
-        gas_price: req.gas_price.or(req.max_fee_per_gas).unwrap_or_default(),
-        priority_fee: req.max_priority_fee_per_gas,
-        value: req.value.unwrap_or_default(),
-        input,
-        nonce: req.nonce,
-        access_list: req.access_list.clone().unwrap_or_default(),
-    })
-}
-
-fn apply_overrides<P: StateProvider>(
-    db: &mut StateDb<P>,
-    overrides: Option<StateOverride>,
-) -> RpcResult<()> {
-    for (address, o) in overrides.into_iter().flatten() {
-        db.override_account(address, o.balance, o.nonce, o.code.clone())
-            .map_err(internal)?;
-        if let Some(state) = &o.state {
-            db.wipe_storage_for_call(address);
-            for (k, v) in state {
-                db.override_storage(address, U256::from_be_bytes(k.0), U256::from_be_bytes(v.0));
-            }
-        }
-        if let Some(diff) = &o.state_diff {
-            for (k, v) in diff {
-                db.override_storage(address, U256::from_be_bytes(k.0), U256::from_be_bytes(v.0));
-            }
-        }
-    }
-    Ok(())
-}
-
-/// Runs a call at `block`; returns the execution result and the state it touched.
-fn run_call(
-    ctx: &Ctx,
-    req: &CallRequest,
-    block: Option<BlockId>,
-    overrides: Option<StateOverride>,
-) -> RpcResult<agnt2_evm::CallResult> {
-    let number = ctx
-        .resolve_id(block)?
-        .ok_or_else(|| server_error("header not found"))?;
-    let head = ctx.head_number()?;
-    let (mut env, _) = ctx.builder.next_block_env(now_secs()).map_err(internal)?;
-    if number < head {
-        let header = ctx
-            .db
-            .header(number)
-            .map_err(internal)?
-            .ok_or_else(|| server_error("header not found"))?;
-        env.number = header.number;
-        env.timestamp = header.timestamp;
-        env.base_fee = header.base_fee_per_gas.unwrap_or_default();
-        env.gas_limit = header.gas_limit;
-    }
-    let mut db = StateDb::new(ctx.state(block)?);
-    apply_overrides(&mut db, overrides)?;
-    call(ctx.builder.evm_config(), &env, &mut db, req).map_err(|e| match e {
-        agnt2_evm::CallError::Invalid(m) => server_error(m),
-        agnt2_evm::CallError::Db(m) => internal(m),
-    })
-}
-
-fn call_output(result: &ExecutionResult<op_revm::OpHaltReason>) -> RpcResult<Bytes> {
-    match result {
-        ExecutionResult::Success { output, .. } => Ok(output.data().clone()),
-        ExecutionResult::Revert { output, .. } => Err(reverted(output)),
-        ExecutionResult::Halt { reason, .. } => Err(server_error(halt_message(reason))),
-    }
-}
-
-fn halt_message(reason: &op_revm::OpHaltReason) -> String {
-    use revm::context::result::HaltReason;
-    match reason {
-        op_revm::OpHaltReason::Base(HaltReason::OutOfGas(_)) => "out of gas".into(),
-        op_revm::OpHaltReason::Base(HaltReason::InvalidFEOpcode)
-        | op_revm::OpHaltReason::Base(HaltReason::OpcodeNotFound) => "invalid opcode".into(),
-        other => format!("execution halted: {other:?}"),
-    }
-}
-
-fn estimate_gas(
-    ctx: &Ctx,
-    req: TransactionRequest,
-    block: Option<BlockId>,
-    overrides: Option<StateOverride>,
-) -> RpcResult<U64> {
-    let mut creq = call_request(&req)?;
-    let (env, _) = ctx.builder.next_block_env(now_secs()).map_err(internal)?;
-    let cap = creq.gas.unwrap_or(env.gas_limit).min(env.gas_limit);
-    creq.gas = Some(cap);
-    let first = run_call(ctx, &creq, block, overrides.clone())?;
-    if !first.result.is_success() {
-        call_output(&first.result)?;
-        return Err(server_error("gas required exceeds allowance"));
-    }
-    // Binary search between the gas used (a lower bound) and the cap.
-    let mut lo = first.result.tx_gas_used().saturating_sub(1);
-    let mut hi = cap;
-    // Most calls succeed with a little headroom over what they used: try that first.
-    let guess = (first.result.tx_gas_used() * 64 / 63 + 2_300).min(cap);
-    creq.gas = Some(guess);
-    if run_call(ctx, &creq, block, overrides.clone())?
-        .result
-        .is_success()
-    {
-        hi = guess;
-    }
-    while hi - lo > 1 && (hi - lo) * 1000 > hi {
-        let mid = lo + (hi - lo) / 2;
-        creq.gas = Some(mid);
-        if run_call(ctx, &creq, block, overrides.clone())?
-            .result
-            .is_success()
-        {
-            hi = mid;
-        } else {
-            lo = mid;
-        }
-    }
-    Ok(U64::from(hi))
 }
 
 fn fee_history(
@@ -448,41 +313,6 @@ fn get_proof(
         account_proof: account_proof.into_iter().map(Bytes::from).collect(),
         storage_proof,
     })
-}
-
-fn access_list(ctx: &Ctx, req: TransactionRequest, block: Option<BlockId>) -> RpcResult<Value> {
-    let creq = call_request(&req)?;
-    let out = run_call(ctx, &creq, block, None)?;
-    let skip = |a: &Address| {
-        *a == creq.from
-            || Some(*a) == creq.to
-            || *a == agnt2_primitives::constants::SEQUENCER_FEE_VAULT
-            || a.as_slice()[..19].iter().all(|b| *b == 0)
-    };
-    let mut items: Vec<AccessListItem> = out
-        .state
-        .iter()
-        .filter(|(a, _)| !skip(a))
-        .map(|(a, acc)| AccessListItem {
-            address: *a,
-            storage_keys: acc
-                .storage
-                .keys()
-                .map(|k| B256::from(k.to_be_bytes::<32>()))
-                .collect(),
-        })
-        .collect();
-    items.sort_by_key(|i| i.address);
-    let mut result = json!({
-        "accessList": AccessList(items),
-        "gasUsed": U64::from(out.result.tx_gas_used()),
-    });
-    if !out.result.is_success()
-        && let Err(e) = call_output(&out.result)
-    {
-        result["error"] = json!(e.message());
-    }
-    Ok(result)
 }
 
 fn block_by(ctx: &Ctx, n: Option<u64>, full: bool) -> RpcResult<Value> {
@@ -616,27 +446,6 @@ pub(crate) fn register(m: &mut RpcModule<Ctx>) {
         let block: Option<BlockId> = s.optional_next()?;
         let v = c.state(block)?.storage(&address, &slot).map_err(internal)?;
         Ok(json!(B256::from(v.to_be_bytes::<32>())))
-    });
-    blocking!(m, "eth_call", |p, c| {
-        let mut s = seq(&p);
-        let req: TransactionRequest = s.next()?;
-        let block: Option<BlockId> = s.optional_next()?;
-        let overrides: Option<StateOverride> = s.optional_next()?;
-        let out = run_call(c, &call_request(&req)?, block, overrides)?;
-        Ok(json!(call_output(&out.result)?))
-    });
-    blocking!(m, "eth_estimateGas", |p, c| {
-        let mut s = seq(&p);
-        let req: TransactionRequest = s.next()?;
-        let block: Option<BlockId> = s.optional_next()?;
-        let overrides: Option<StateOverride> = s.optional_next()?;
-        Ok(json!(estimate_gas(c, req, block, overrides)?))
-    });
-    blocking!(m, "eth_createAccessList", |p, c| {
-        let mut s = seq(&p);
-        let req: TransactionRequest = s.next()?;
-        let block: Option<BlockId> = s.optional_next()?;
-        access_list(c, req, block)
     });
     blocking!(m, "eth_feeHistory", |p, c| {
         let mut s = seq(&p);

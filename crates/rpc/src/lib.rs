@@ -12,6 +12,7 @@ mod eth;
 mod filters;
 mod middleware;
 mod server;
+mod sim;
 mod trace;
 
 use std::{sync::Arc, time::Duration};
@@ -37,6 +38,8 @@ pub struct RpcConfig {
     pub accounts: Vec<Address>,
     /// Suggested priority fee (wei).
     pub suggested_tip: u128,
+    /// Admit legacy transactions without an EIP-155 chain id (`--rpc.allow-unprotected-txs`).
+    pub allow_unprotected_txs: bool,
 }
 
 impl Default for RpcConfig {
@@ -46,6 +49,7 @@ impl Default for RpcConfig {
             sync_timeout: Duration::from_secs(10),
             accounts: Vec::new(),
             suggested_tip: 1_000_000,
+            allow_unprotected_txs: false,
         }
     }
 }
@@ -95,7 +99,32 @@ pub fn rpc_module(ctx: Arc<RpcContext>) -> jsonrpsee::RpcModule<RpcContext> {
     let mut module = jsonrpsee::RpcModule::from_arc(ctx);
     eth::register(&mut module);
     filters::register(&mut module);
+    sim::register(&mut module);
     trace::register(&mut module);
     agent::register(&mut module);
+    register_modules(&mut module);
     module
+}
+
+/// `rpc_modules` (geth): the namespaces served, read from the registered method names so the
+/// answer cannot drift from what is served.
+fn register_modules(module: &mut jsonrpsee::RpcModule<RpcContext>) {
+    let mut namespaces: Vec<String> = module
+        .method_names()
+        .filter_map(|m| m.split_once('_').map(|(ns, _)| ns.to_string()))
+        .collect();
+    namespaces.push("rpc".into());
+    namespaces.sort();
+    namespaces.dedup();
+    let answer = serde_json::Value::Object(
+        namespaces
+            .into_iter()
+            .map(|ns| (ns, serde_json::Value::from("1.0")))
+            .collect(),
+    );
+    module
+        .register_method("rpc_modules", move |_, _, _| {
+            jsonrpsee::core::RpcResult::Ok(answer.clone())
+        })
+        .unwrap_or_else(|e| panic!("registering rpc_modules: {e}"));
 }

@@ -30,6 +30,8 @@ pub struct PoolConfig {
     pub max_pool_size: usize,
     /// Minimum fee bump, in percent, to replace a transaction with the same nonce.
     pub price_bump_percent: u128,
+    /// Whether legacy transactions without an EIP-155 chain id are admitted.
+    pub allow_unprotected: bool,
 }
 
 impl PoolConfig {
@@ -40,6 +42,7 @@ impl PoolConfig {
             max_account_slots: 16_384,
             max_pool_size: 200_000,
             price_bump_percent: 10,
+            allow_unprotected: false,
         }
     }
 }
@@ -229,7 +232,8 @@ impl Pool {
                 limit: MAX_TX_SIZE,
             });
         }
-        if tx.chain_id() != Some(self.config.chain_id) {
+        let unprotected_ok = self.config.allow_unprotected && tx.chain_id().is_none();
+        if tx.chain_id() != Some(self.config.chain_id) && !unprotected_ok {
             return Err(PoolError::InvalidChainId {
                 have: tx.chain_id(),
                 want: self.config.chain_id,
