@@ -121,6 +121,44 @@ impl Node {
         }
     }
 
+    /// Starts anvil (the reference L1/devnet client) on a free loopback port, so a test can run
+    /// the same steps on both and compare. Killed on drop like a node.
+    pub fn anvil(extra: &[&str]) -> Self {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("free port")
+            .port();
+        let child = Command::new(tool("anvil"))
+            .args([
+                "--host",
+                "127.0.0.1",
+                "--port",
+                &port.to_string(),
+                "--silent",
+            ])
+            .args(extra)
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap_or_else(|e| panic!("starting anvil: {e}"));
+        let node = Self {
+            child,
+            addr: SocketAddr::from(([127, 0, 0, 1], port)),
+            datadir: tmp.path().to_path_buf(),
+            _tmp: Some(tmp),
+        };
+        let start = Instant::now();
+        while TcpStream::connect(node.addr).is_err() {
+            assert!(
+                start.elapsed() < Duration::from_secs(30),
+                "anvil did not listen within 30s"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        node
+    }
+
     /// `http://addr`.
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)

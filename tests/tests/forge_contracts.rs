@@ -150,7 +150,17 @@ fn call_tracer_and_proofs() {
         Some(emitter.to_string().to_lowercase())
     );
     assert_eq!(trace["gasUsed"], receipt["gasUsed"], "{trace}");
-    let bad = node.rpc_raw("debug_traceTransaction", serde_json::json!([hash]));
+    // Without a tracer, geth's struct logger; an unknown tracer is refused.
+    let logs = node.rpc("debug_traceTransaction", serde_json::json!([hash]));
+    assert_eq!(
+        logs["gas"].as_u64(),
+        Some(agnt2_e2e::hex_u64(&receipt["gasUsed"]))
+    );
+    assert!(logs["structLogs"].as_array().is_some_and(|l| !l.is_empty()));
+    let bad = node.rpc_raw(
+        "debug_traceTransaction",
+        serde_json::json!([hash, {"tracer": "nope"}]),
+    );
     assert_eq!(bad["error"]["code"], -32602);
 
     // eth_getProof: the emitter's `count` slot, proven against the block's state root.

@@ -58,7 +58,7 @@ fn request(from: Address, to: Address, value: U256, input: Vec<u8>) -> CallReque
         value,
         input: Bytes::from(input),
         nonce: None,
-        access_list: Default::default(),
+        ..Default::default()
     }
 }
 

@@ -200,8 +200,17 @@ fn estimate(
         call_output(&first.result)?;
         return Err(server_error("gas required exceeds allowance"));
     }
-    // Between the gas used (a lower bound) and the cap.
-    let mut lo = first.result.tx_gas_used().saturating_sub(1);
+    // Between the gas used (a lower bound) and the cap; most calls (transfers among them)
+    // need no more than they used, so that is the first try and often the exact answer.
+    let used = first.result.tx_gas_used();
+    creq.gas = Some(used);
+    if run_call(ctx, &creq, block, overrides.clone())?
+        .result
+        .is_success()
+    {
+        return Ok(used);
+    }
+    let mut lo = used;
     let mut hi = cap;
     // Most calls succeed with a little headroom over what they used: try that first.
     let guess = (first.result.tx_gas_used() * 64 / 63 + 2_300).min(cap);

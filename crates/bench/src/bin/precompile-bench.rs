@@ -119,7 +119,7 @@ fn view_request(from: Address, to: Address, input: Vec<u8>) -> CallRequest {
         value: U256::ZERO,
         input: Bytes::from(input),
         nonce: None,
-        access_list: Default::default(),
+        ..Default::default()
     }
 }
 
