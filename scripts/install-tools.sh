@@ -3,7 +3,9 @@
 #   - libclang-dev (apt) for mdbx-sys bindgen, when missing;
 #   - anvil, forge, cast (npm @foundry-rs/*-linux-amd64, pinned);
 #   - the Solidity compiler (npm solc, pinned) behind .tools/bin/solc, a wrapper that
-#     speaks native solc's `--version` and `--standard-json` so `forge build --use` works offline.
+#     speaks native solc's `--version` and `--standard-json` so `forge build --use` works offline;
+#   - with --js, the JavaScript clients the e2e tests drive (viem, permissionless, the Alto
+#     bundler), from tests/js/package-lock.json into tests/js/node_modules.
 # Idempotent: re-running it only installs what is missing.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -41,3 +43,12 @@ NODE_PATH="$TOOLS/npm/node_modules" exec node "$TOOLS/bin/solc-wrapper.js" "\$@"
 WRAP
 chmod +x "$TOOLS/bin/solc"
 "$TOOLS/bin/solc" --version | tail -n1
+
+[ "${1:-}" = "--js" ] || exit 0
+JS="$ROOT/tests/js"
+lock="$(sha256sum "$JS/package-lock.json" | cut -d' ' -f1)"
+if [ "$(cat "$JS/node_modules/.agnt2-lock" 2>/dev/null)" != "$lock" ]; then
+  echo "installing the JavaScript test clients (npm ci) into tests/js/node_modules"
+  (cd "$JS" && npm ci --silent --no-audit --no-fund >/dev/null)
+  echo "$lock" > "$JS/node_modules/.agnt2-lock"
+fi

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Runs every check and test: formatting, clippy, unit tests and the end-to-end suite, which
-# drives the real `agnt2` binary with real cast/forge (installed into .tools/ by install-tools.sh).
+# drives the real `agnt2` binary with real cast/forge/anvil (installed into .tools/ by
+# install-tools.sh) and real JavaScript clients (viem, permissionless, Alto; tests/js).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
-bash scripts/install-tools.sh
+bash scripts/install-tools.sh --js
 if [ -z "${CARGO_TARGET_DIR:-}" ]; then export CARGO_TARGET_DIR="$HOME/.cache/agnt2/target"; fi
 export PATH="$ROOT/.tools/bin:$PATH"
 cargo fmt --all -- --check
