@@ -343,17 +343,6 @@ fn seq<'a>(params: &'a Params<'a>) -> jsonrpsee::types::params::ParamsSequence<'
     params.sequence()
 }
 
-macro_rules! blocking {
-    ($module:expr, $name:literal, |$params:ident, $ctx:ident| $body:expr) => {
-        $module
-            .register_blocking_method::<RpcResult<Value>, _>($name, move |$params, $ctx, _| {
-                let $ctx: &Ctx = &$ctx;
-                $body
-            })
-            .unwrap_or_else(|e| panic!("registering {}: {e}", $name));
-    };
-}
-
 macro_rules! sync {
     ($module:expr, $name:literal, |$params:ident, $ctx:ident| $body:expr) => {
         $module

@@ -5,6 +5,22 @@
 //! must not build blocks or write storage: it reads through `agnt2-storage`, submits to the
 //! pool, and listens to the node's block notifications.
 
+/// Registers `$name` on jsonrpsee's blocking pool (handlers that read storage or execute), with
+/// `$ctx` bound to the shared [`RpcContext`].
+macro_rules! blocking {
+    ($module:expr, $name:literal, |$params:ident, $ctx:ident| $body:expr) => {
+        $module
+            .register_blocking_method::<jsonrpsee::core::RpcResult<serde_json::Value>, _>(
+                $name,
+                move |$params, $ctx, _| {
+                    let $ctx: &$crate::RpcContext = &$ctx;
+                    $body
+                },
+            )
+            .unwrap_or_else(|e| panic!("registering {}: {e}", $name));
+    };
+}
+
 mod agent;
 mod convert;
 mod errors;

@@ -478,17 +478,6 @@ fn simulate_v1(
     Ok(out)
 }
 
-macro_rules! blocking {
-    ($module:expr, $name:literal, |$params:ident, $ctx:ident| $body:expr) => {
-        $module
-            .register_blocking_method::<RpcResult<Value>, _>($name, move |$params, $ctx, _| {
-                let $ctx: &Ctx = &$ctx;
-                $body
-            })
-            .unwrap_or_else(|e| panic!("registering {}: {e}", $name));
-    };
-}
-
 /// Registers the simulation methods.
 pub(crate) fn register(m: &mut RpcModule<Ctx>) {
     blocking!(m, "eth_call", |p, c| {

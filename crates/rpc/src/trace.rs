@@ -9,7 +9,7 @@ use agnt2_primitives::SealedBlock;
 use agnt2_storage::HistoricalState;
 use alloy::rpc::types::{
     BlockId, BlockNumberOrTag, TransactionRequest,
-    trace::geth::{GethDebugTracingCallOptions, GethDebugTracingOptions, TraceResult},
+    trace::geth::{GethDebugTracingCallOptions, GethDebugTracingOptions, GethTrace, TraceResult},
 };
 use alloy_primitives::B256;
 use jsonrpsee::{RpcModule, core::RpcResult, types::ErrorObjectOwned};
@@ -89,48 +89,38 @@ fn trace_transaction(
             }
         }
     }
+    let (trace, _) = trace_in_block(ctx, &block, index as usize, &db, opts)?;
+    serde_json::to_value(trace).map_err(internal)
+}
+
+/// Traces transaction `index` of `block` on `db` (the state the ones before it left).
+fn trace_in_block(
+    ctx: &RpcContext,
+    block: &SealedBlock,
+    index: usize,
+    db: &StateDb<HistoricalState>,
+    opts: &GethDebugTracingOptions,
+) -> RpcResult<(GethTrace, agnt2_evm::CallResult)> {
     let tx = block
         .transactions
-        .get(index as usize)
+        .get(index)
         .ok_or_else(|| internal("indexed tx missing"))?;
     let context = TransactionContext {
         block_hash: Some(block.hash),
-        tx_index: Some(index as usize),
+        tx_index: Some(index),
         tx_hash: Some(tx.hash),
     };
-    let (trace, _) = trace(
-        config,
-        &env,
-        &db,
-        CallEnv::for_tx(config, tx),
-        opts,
-        context,
-    )
-    .map_err(trace_error)?;
-    serde_json::to_value(trace).map_err(internal)
+    let config = ctx.builder.evm_config();
+    let env = CallEnv::for_tx(config, tx);
+    trace(config, &block_env(block), db, env, opts, context).map_err(trace_error)
 }
 
 /// Traces every transaction of block `n`, each on the state the ones before it left.
 fn trace_block(ctx: &RpcContext, n: u64, opts: &GethDebugTracingOptions) -> RpcResult<Value> {
     let (block, mut db) = block_and_parent(ctx, n)?;
-    let env = block_env(&block);
-    let config = ctx.builder.evm_config();
     let mut out = Vec::with_capacity(block.transactions.len());
     for (i, tx) in block.transactions.iter().enumerate() {
-        let context = TransactionContext {
-            block_hash: Some(block.hash),
-            tx_index: Some(i),
-            tx_hash: Some(tx.hash),
-        };
-        let (trace, result) = trace(
-            config,
-            &env,
-            &db,
-            CallEnv::for_tx(config, tx),
-            opts,
-            context,
-        )
-        .map_err(trace_error)?;
+        let (trace, result) = trace_in_block(ctx, &block, i, &db, opts)?;
         db.commit(result.state);
         out.push(TraceResult::Success {
             result: trace,
@@ -168,17 +158,6 @@ fn trace_call(
     )
     .map_err(trace_error)?;
     serde_json::to_value(trace).map_err(internal)
-}
-
-macro_rules! blocking {
-    ($module:expr, $name:literal, |$params:ident, $ctx:ident| $body:expr) => {
-        $module
-            .register_blocking_method::<RpcResult<Value>, _>($name, move |$params, $ctx, _| {
-                let $ctx: &RpcContext = &$ctx;
-                $body
-            })
-            .unwrap_or_else(|e| panic!("registering {}: {e}", $name));
-    };
 }
 
 /// Registers the tracing methods.
