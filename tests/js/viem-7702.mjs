@@ -1,5 +1,6 @@
 // viem as an agent uses it with EIP-7702: sign an authorization for a delegate, send the type-4
-// transaction with no gas limit (the node fills and estimates it), then call through the EOA.
+// transaction with no gas limit (the node fills and estimates it), then call and simulate
+// (simulateCalls, i.e. eth_simulateV1) through the EOA.
 //   node viem-7702.mjs <rpcUrl> <delegateAddress>
 import { parseAbi } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
@@ -25,6 +26,15 @@ report(async () => {
   const tx = await publicClient.getTransaction({ hash })
   const whoami = await publicClient.readContract({ address: eoa.address, abi, functionName: 'whoami' })
   const count = await publicClient.readContract({ address: eoa.address, abi, functionName: 'count' })
+  // viem's simulateCalls (eth_simulateV1): a value transfer, then a call through the delegation.
+  const simulated = await publicClient.simulateCalls({
+    account: eoa.address,
+    traceTransfers: true,
+    calls: [
+      { to: '0x000000000000000000000000000000000000beef', value: 5n },
+      { to: eoa.address, abi, functionName: 'whoami' },
+    ],
+  })
   return {
     status: receipt.status,
     type: tx.type,
@@ -34,5 +44,6 @@ report(async () => {
     eoa: eoa.address,
     whoami,
     count,
+    simulated: simulated.results.map((r) => ({ status: r.status, result: r.result, logs: r.logs?.length })),
   }
 })

@@ -272,6 +272,63 @@ fn bad_input_table() {
             -32000,
             "query exceeds max block range 2",
         ),
+        (
+            "unknown tracer",
+            "debug_traceCall",
+            json!([{"to": Address::repeat_byte(9)}, "latest", {"tracer": "evilTracer"}]),
+            -32602,
+            "evilTracer is not defined",
+        ),
+        (
+            "javascript tracer that does not compile",
+            "debug_traceCall",
+            json!([{"to": Address::repeat_byte(9)}, "latest", {"tracer": "{result: function( {"}]),
+            -32602,
+            "SyntaxError",
+        ),
+        (
+            "traceCall at a transaction index",
+            "debug_traceCall",
+            json!([{"to": Address::repeat_byte(9)}, "latest", {"txIndex": "0x1"}]),
+            -32602,
+            "txIndex",
+        ),
+        (
+            "state and stateDiff for one account",
+            "eth_call",
+            json!([{"to": Address::repeat_byte(9)}, "latest", {
+                Address::repeat_byte(9).to_string(): {"state": {}, "stateDiff": {}}
+            }]),
+            -32602,
+            "both 'state' and 'stateDiff'",
+        ),
+        (
+            "authorization list without a recipient",
+            "eth_estimateGas",
+            json!([{"from": key.address(), "authorizationList": [{
+                "chainId": "0x1", "address": Address::repeat_byte(9), "nonce": "0x0",
+                "yParity": "0x0", "r": "0x1", "s": "0x1"
+            }]}]),
+            -32000,
+            "requires a \"to\" address",
+        ),
+        (
+            "simulate: more than 256 blocks",
+            "eth_simulateV1",
+            json!([{"blockStateCalls": vec![json!({"calls": []}); 257]}, "latest"]),
+            -38026,
+            "too many blocks",
+        ),
+        (
+            "simulate: block numbers out of order",
+            "eth_simulateV1",
+            json!([{"blockStateCalls": [
+                {"blockOverrides": {"number": "0x100"}, "calls": []},
+                {"blockOverrides": {"number": "0x50"}, "calls": []}
+            ]}, "latest"]),
+            -38020,
+            "block numbers must be in order",
+        ),
     ];
     assert!(cases.len() >= 20);
     for (case, method, params, code, msg) in cases {

@@ -1,5 +1,5 @@
 //! Real JavaScript clients against the real binary, each run side by side with anvil: viem's
-//! EIP-7702 flow with no gas limit given, and ERC-4337 through the Alto bundler with
+//! EIP-7702 flow with no gas limit given and its `simulateCalls`, and ERC-4337 through the Alto bundler with
 //! permissionless (SimpleAccount on EntryPoint v0.7) and viem (Simple7702 on EntryPoint v0.8),
 //! the EntryPoints being agnt2's preinstalls. The scripts live in `tests/js/` and are installed
 //! by `scripts/install-tools.sh`.
@@ -141,6 +141,13 @@ fn viem_7702(node: &Node) -> Value {
     );
     assert_eq!(out["whoami"], out["eoa"], "{out}");
     assert_eq!(out["count"], "1", "{out}");
+    let simulated = &out["simulated"];
+    assert_eq!(simulated[0]["status"], "success", "{out}");
+    assert_eq!(
+        simulated[0]["logs"], 1,
+        "transfer log from traceTransfers: {out}"
+    );
+    assert_eq!(simulated[1]["result"], out["eoa"], "{out}");
     out
 }
 

@@ -14,7 +14,7 @@ use alloy::{
     rpc::types::{
         Block, BlockId, BlockOverrides, BlockTransactions, Header as RpcHeader, Log as RpcLog,
         TransactionRequest, Withdrawals,
-        simulate::{SimBlock, SimCallResult, SimulateError, SimulatePayload, SimulatedBlock},
+        simulate::{SimCallResult, SimulateError, SimulatePayload, SimulatedBlock},
         state::StateOverride,
     },
 };
@@ -364,118 +364,156 @@ fn simulate_v1(
         return Err(sim_error(-38026, "too many blocks"));
     }
     let (mut env, mut db) = sim_base(ctx, block, None)?;
-    let config = ctx.builder.evm_config().clone();
+    let config = ctx.builder.evm_config();
     let mut parent_hash = ctx
         .db
         .block_hash(env.number.saturating_sub(1))
         .map_err(internal)?
         .unwrap_or_default();
+    let checks = SimChecks {
+        validation: payload.validation,
+        trace_transfers: payload.trace_transfers,
+    };
     let mut out = Vec::with_capacity(payload.block_state_calls.len());
-    for (
-        i,
-        SimBlock {
-            block_overrides,
-            state_overrides,
-            calls,
-        },
-    ) in payload.block_state_calls.into_iter().enumerate()
-    {
-        let prev = (env.number, env.timestamp);
+    for (i, sim) in payload.block_state_calls.into_iter().enumerate() {
         if i > 0 {
-            env.number += 1;
-            env.timestamp += 1;
-        }
-        if let Some(o) = &block_overrides {
+            next_sim_env(&mut env, &mut db, sim.block_overrides.as_ref())?;
+        } else if let Some(o) = &sim.block_overrides {
             apply_block_overrides(&mut env, &mut db, o);
         }
-        if i > 0 && env.number <= prev.0 {
-            return Err(sim_error(-38020, "block numbers must be in order"));
-        }
-        if i > 0 && env.timestamp <= prev.1 {
-            return Err(sim_error(-38021, "block timestamps must be in order"));
-        }
-        apply_overrides(&mut db, state_overrides)?;
-        let mut results = Vec::with_capacity(calls.len());
-        let mut logs_per_call = Vec::with_capacity(calls.len());
-        let mut gas_used = 0u64;
-        for req in &calls {
-            let mut creq = call_request(req)?;
-            let left = env.gas_limit.saturating_sub(gas_used);
-            creq.gas = Some(creq.gas.unwrap_or(left));
-            if creq.gas.unwrap_or_default() > left {
-                return Err(sim_error(-38015, "block gas limit reached"));
-            }
-            let mut call_env = call_env(&config, &env, &mut db, &creq).map_err(call_error)?;
-            if payload.validation {
-                call_env.cfg.disable_nonce_check = false;
-                call_env.cfg.disable_base_fee = false;
-                call_env.cfg.disable_fee_charge = false;
-            }
-            let transfers = TransferInspector::new(false).with_logs(payload.trace_transfers);
-            let res = inspect(&config, &env, &mut db, call_env, transfers).map_err(call_error)?;
-            gas_used += res.result.tx_gas_used();
-            db.commit(res.state);
-            logs_per_call.push(res.result.logs().to_vec());
-            results.push(res.result);
-        }
-        let header = Header {
-            parent_hash,
-            beneficiary: env.beneficiary,
-            number: env.number,
-            timestamp: env.timestamp,
-            gas_limit: env.gas_limit,
-            gas_used,
-            base_fee_per_gas: Some(env.base_fee),
-            mix_hash: env.prevrandao,
-            ..Default::default()
-        };
-        let hash = header.hash_slow();
-        let tx_hashes: Vec<B256> = (0..calls.len())
-            .map(|j| keccak256([hash.as_slice(), &(j as u64).to_be_bytes()].concat()))
-            .collect();
-        let mut log_index = 0u64;
-        let calls = results
-            .iter()
-            .zip(logs_per_call)
-            .enumerate()
-            .map(|(j, (result, logs))| SimCallResult {
-                return_data: result.output().cloned().unwrap_or_default(),
-                logs: logs
-                    .into_iter()
-                    .map(|inner| {
-                        let log = RpcLog {
-                            inner,
-                            block_hash: Some(hash),
-                            block_number: Some(env.number),
-                            block_timestamp: Some(env.timestamp),
-                            transaction_hash: Some(tx_hashes[j]),
-                            transaction_index: Some(j as u64),
-                            log_index: Some(log_index),
-                            removed: false,
-                        };
-                        log_index += 1;
-                        log
-                    })
-                    .collect(),
-                gas_used: result.tx_gas_used(),
-                max_used_gas: None,
-                status: result.is_success(),
-                error: sim_call_error(result),
-            })
-            .collect();
-        let rpc_header = RpcHeader::from_consensus(Sealed::new_unchecked(header, hash), None, None);
-        out.push(SimulatedBlock {
-            inner: Block {
-                header: rpc_header,
-                uncles: Vec::new(),
-                transactions: BlockTransactions::Hashes(tx_hashes),
-                withdrawals: Some(Withdrawals::new(Vec::new())),
-            },
-            calls,
-        });
-        parent_hash = hash;
+        apply_overrides(&mut db, sim.state_overrides)?;
+        let results = run_sim_calls(config, &env, &mut db, &sim.calls, checks)?;
+        let block = sim_block(&env, parent_hash, results);
+        parent_hash = block.inner.header.hash;
+        out.push(block);
     }
     Ok(out)
+}
+
+/// Moves the environment to the next simulated block: one number and one second on, unless
+/// overridden, and never backwards (geth's rule).
+fn next_sim_env(
+    env: &mut NextBlock,
+    db: &mut SimDb,
+    overrides: Option<&BlockOverrides>,
+) -> RpcResult<()> {
+    let prev = (env.number, env.timestamp);
+    env.number += 1;
+    env.timestamp += 1;
+    if let Some(o) = overrides {
+        apply_block_overrides(env, db, o);
+    }
+    if env.number <= prev.0 {
+        return Err(sim_error(-38020, "block numbers must be in order"));
+    }
+    if env.timestamp <= prev.1 {
+        return Err(sim_error(-38021, "block timestamps must be in order"));
+    }
+    Ok(())
+}
+
+/// How `eth_simulateV1` runs its calls.
+#[derive(Debug, Clone, Copy)]
+struct SimChecks {
+    /// Enforce nonces, balances and the base fee as a real block does.
+    validation: bool,
+    /// Add ERC-20-style logs for ETH moves.
+    trace_transfers: bool,
+}
+
+/// Runs one simulated block's calls in order, committing each.
+fn run_sim_calls(
+    config: &agnt2_evm::EvmConfig,
+    env: &NextBlock,
+    db: &mut SimDb,
+    calls: &[TransactionRequest],
+    checks: SimChecks,
+) -> RpcResult<Vec<ExecutionResult<op_revm::OpHaltReason>>> {
+    let mut results = Vec::with_capacity(calls.len());
+    let mut gas_used = 0u64;
+    for req in calls {
+        let mut creq = call_request(req)?;
+        let left = env.gas_limit.saturating_sub(gas_used);
+        let gas = creq.gas.unwrap_or(left);
+        if gas > left {
+            return Err(sim_error(-38015, "block gas limit reached"));
+        }
+        creq.gas = Some(gas);
+        let mut tx = call_env(config, env, db, &creq).map_err(call_error)?;
+        if checks.validation {
+            tx.cfg.disable_nonce_check = false;
+            tx.cfg.disable_base_fee = false;
+            tx.cfg.disable_fee_charge = false;
+        }
+        let transfers = TransferInspector::new(false).with_logs(checks.trace_transfers);
+        let res = inspect(config, env, &mut *db, tx, transfers).map_err(call_error)?;
+        gas_used += res.result.tx_gas_used();
+        db.commit(res.state);
+        results.push(res.result);
+    }
+    Ok(results)
+}
+
+/// The block `eth_simulateV1` reports for calls run in `env`: synthetic transaction hashes
+/// (the block hash and the call's index), logs placed in the block.
+fn sim_block(
+    env: &NextBlock,
+    parent_hash: B256,
+    results: Vec<ExecutionResult<op_revm::OpHaltReason>>,
+) -> SimulatedBlock<Block<Value>> {
+    let header = Header {
+        parent_hash,
+        beneficiary: env.beneficiary,
+        number: env.number,
+        timestamp: env.timestamp,
+        gas_limit: env.gas_limit,
+        gas_used: results.iter().map(|r| r.tx_gas_used()).sum(),
+        base_fee_per_gas: Some(env.base_fee),
+        mix_hash: env.prevrandao,
+        ..Default::default()
+    };
+    let hash = header.hash_slow();
+    let tx_hashes: Vec<B256> = (0..results.len())
+        .map(|j| keccak256([hash.as_slice(), &(j as u64).to_be_bytes()].concat()))
+        .collect();
+    let mut log_index = 0u64;
+    let calls = results
+        .iter()
+        .enumerate()
+        .map(|(j, result)| SimCallResult {
+            return_data: result.output().cloned().unwrap_or_default(),
+            logs: result
+                .logs()
+                .iter()
+                .map(|inner| {
+                    log_index += 1;
+                    RpcLog {
+                        inner: inner.clone(),
+                        block_hash: Some(hash),
+                        block_number: Some(env.number),
+                        block_timestamp: Some(env.timestamp),
+                        transaction_hash: Some(tx_hashes[j]),
+                        transaction_index: Some(j as u64),
+                        log_index: Some(log_index - 1),
+                        removed: false,
+                    }
+                })
+                .collect(),
+            gas_used: result.tx_gas_used(),
+            max_used_gas: None,
+            status: result.is_success(),
+            error: sim_call_error(result),
+        })
+        .collect();
+    SimulatedBlock {
+        inner: Block {
+            header: RpcHeader::from_consensus(Sealed::new_unchecked(header, hash), None, None),
+            uncles: Vec::new(),
+            transactions: BlockTransactions::Hashes(tx_hashes),
+            withdrawals: Some(Withdrawals::new(Vec::new())),
+        },
+        calls,
+    }
 }
 
 /// Registers the simulation methods.
