@@ -104,8 +104,7 @@ fn simulations_apply_authorization_lists() {
     let sponsor = dev_signer(0).address();
     let eoa = dev_signer(2).address();
     let auth = authorization(2, CHAIN_ID, target, nonce(&node, eoa));
-    let whoami = Bytes::from(whoamiCall {}.abi_encode());
-    let call = json!({"from": sponsor, "to": eoa, "data": whoami});
+    let call = json!({"from": sponsor, "to": eoa, "data": whoami_data()});
     // Without the authorization the EOA has no code; with it, the delegate answers as the EOA.
     assert_eq!(node.rpc("eth_call", json!([call, "latest"])), "0x");
     let mut with_auth = call.clone();
@@ -155,6 +154,28 @@ fn simulations_apply_authorization_lists() {
     let receipt = node.wait_receipt(hash.as_str().expect("hash"), WAIT);
     assert_eq!(receipt["status"], "0x1", "{receipt}");
     assert!(hex_u64(&receipt["gasUsed"]) <= estimate);
+
+    // Tracing sees the delegation too: the mined type-4 transaction, and a call that carries
+    // an authorization (the EOA is delegated by now, so a fresh one re-delegates at nonce 1).
+    let traced = node.rpc(
+        "debug_traceTransaction",
+        json!([hash, {"tracer": "callTracer"}]),
+    );
+    assert_eq!(traced["output"], format!("0x{:064x}", 1), "{traced}");
+    let again = authorization(2, CHAIN_ID, target, nonce(&node, eoa));
+    let traced_call = node.rpc(
+        "debug_traceCall",
+        json!([{"from": sponsor, "to": eoa, "data": whoami_data(), "authorizationList": [again]}, "latest", {"tracer": "callTracer"}]),
+    );
+    assert_eq!(
+        traced_call["output"],
+        format!("0x{:0>64}", hex::encode(eoa)),
+        "{traced_call}"
+    );
+}
+
+fn whoami_data() -> Bytes {
+    Bytes::from(whoamiCall {}.abi_encode())
 }
 
 #[test]
