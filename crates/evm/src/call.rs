@@ -48,17 +48,6 @@ pub struct CallRequest {
     pub authorization_list: Vec<SignedAuthorization>,
 }
 
-impl CallRequest {
-    /// The authorities of the request's valid authorizations (recovery failures are skipped,
-    /// as execution skips them).
-    pub fn authorities(&self) -> Vec<Address> {
-        self.authorization_list
-            .iter()
-            .filter_map(|a| a.recover_authority().ok())
-            .collect()
-    }
-}
-
 /// The result of a read-only call.
 pub type CallResult = ResultAndState<OpHaltReason>;
 
