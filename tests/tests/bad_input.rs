@@ -287,6 +287,29 @@ fn bad_input_table() {
             "SyntaxError",
         ),
         (
+            "javascript tracer past its timeout",
+            "debug_traceCall",
+            json!([
+                {"to": Address::repeat_byte(0x10), "gas": "0x1c9c380"},
+                "latest",
+                {
+                    "tracer": "{step: function() { for (var i = 0; i < 1000; i++) {} }, fault: function() {}, result: function() { return 0 }}",
+                    "timeout": "200ms",
+                    // JUMPDEST PUSH1 0 JUMP: a loop that only gas ends.
+                    "stateOverrides": {Address::repeat_byte(0x10).to_string(): {"code": "0x5b600056"}}
+                }
+            ]),
+            -32000,
+            "execution timeout",
+        ),
+        (
+            "tracer timeout that is not a duration",
+            "debug_traceCall",
+            json!([{"to": Address::repeat_byte(9)}, "latest", {"timeout": "soon"}]),
+            -32602,
+            "invalid timeout",
+        ),
+        (
             "traceCall at a transaction index",
             "debug_traceCall",
             json!([{"to": Address::repeat_byte(9)}, "latest", {"txIndex": "0x1"}]),

@@ -4,11 +4,23 @@
 //!
 //! Tracing reads state through [`DatabaseRef`](revm::DatabaseRef) (the prestate and JavaScript
 //! tracers look state up after execution), so a trace never changes the overlay it runs on; a
-//! block trace commits each result itself before the next transaction.
+//! block trace commits each result itself before the next transaction. Every trace has a
+//! deadline (geth's `timeout` option, 5 s by default), so a costly tracer cannot hold a thread.
+
+use std::time::{Duration, Instant};
 
 use agnt2_storage::StateProvider;
 use alloy::rpc::types::trace::geth::{GethDebugTracingOptions, GethTrace};
-use revm::database_interface::WrapDatabaseRef;
+use alloy_primitives::{Address, Log, U256};
+use revm::{
+    Inspector,
+    context_interface::ContextTr,
+    database_interface::WrapDatabaseRef,
+    interpreter::{
+        CallInputs, CallOutcome, CreateInputs, CreateOutcome, Interpreter,
+        interpreter::EthInterpreter,
+    },
+};
 use revm_inspectors::tracing::{DebugInspector, TransactionContext};
 
 use crate::{
@@ -26,6 +38,88 @@ pub enum TraceError {
     /// The traced transaction could not run.
     #[error(transparent)]
     Call(#[from] CallError),
+    /// The trace ran past its deadline (geth's wording).
+    #[error("execution timeout")]
+    Timeout,
+}
+
+/// geth's default trace timeout.
+pub const DEFAULT_TRACE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Parses a Go duration as geth's `timeout` option takes it (`"500ms"`, `"10s"`, `"1.5m"`).
+pub fn parse_timeout(s: &str) -> Option<Duration> {
+    let split = s.find(|c: char| !c.is_ascii_digit() && c != '.')?;
+    let (number, unit) = s.split_at(split);
+    let value: f64 = number.parse().ok()?;
+    let seconds = match unit {
+        "ns" => value / 1e9,
+        "us" | "µs" => value / 1e6,
+        "ms" => value / 1e3,
+        "s" => value,
+        "m" => value * 60.0,
+        "h" => value * 3600.0,
+        _ => return None,
+    };
+    Duration::try_from_secs_f64(seconds).ok()
+}
+
+/// Runs `inner` until a deadline, then halts every frame at its next step (out of gas), so the
+/// transaction ends at once; the trace is then refused rather than returned cut short.
+struct Deadline<I> {
+    inner: I,
+    until: Instant,
+    expired: bool,
+}
+
+impl<CTX: ContextTr, I: Inspector<CTX, EthInterpreter>> Inspector<CTX, EthInterpreter>
+    for Deadline<I>
+{
+    fn initialize_interp(&mut self, interp: &mut Interpreter<EthInterpreter>, ctx: &mut CTX) {
+        self.inner.initialize_interp(interp, ctx);
+    }
+
+    fn step(&mut self, interp: &mut Interpreter<EthInterpreter>, ctx: &mut CTX) {
+        if self.expired || Instant::now() >= self.until {
+            self.expired = true;
+            interp.halt_oog();
+            return;
+        }
+        self.inner.step(interp, ctx);
+    }
+
+    fn step_end(&mut self, interp: &mut Interpreter<EthInterpreter>, ctx: &mut CTX) {
+        if !self.expired {
+            self.inner.step_end(interp, ctx);
+        }
+    }
+
+    fn log(&mut self, ctx: &mut CTX, log: Log) {
+        self.inner.log(ctx, log);
+    }
+
+    fn log_full(&mut self, interp: &mut Interpreter<EthInterpreter>, ctx: &mut CTX, log: Log) {
+        self.inner.log_full(interp, ctx, log);
+    }
+
+    fn call(&mut self, ctx: &mut CTX, inputs: &mut CallInputs) -> Option<CallOutcome> {
+        self.inner.call(ctx, inputs)
+    }
+
+    fn call_end(&mut self, ctx: &mut CTX, inputs: &CallInputs, outcome: &mut CallOutcome) {
+        self.inner.call_end(ctx, inputs, outcome);
+    }
+
+    fn create(&mut self, ctx: &mut CTX, inputs: &mut CreateInputs) -> Option<CreateOutcome> {
+        self.inner.create(ctx, inputs)
+    }
+
+    fn create_end(&mut self, ctx: &mut CTX, inputs: &CreateInputs, outcome: &mut CreateOutcome) {
+        self.inner.create_end(ctx, inputs, outcome);
+    }
+
+    fn selfdestruct(&mut self, contract: Address, target: Address, value: U256) {
+        self.inner.selfdestruct(contract, target, value);
+    }
 }
 
 /// Traces `env` on top of `db` with the tracer `opts` names. Returns the trace and the
@@ -38,11 +132,25 @@ pub fn trace<P: StateProvider>(
     opts: &GethDebugTracingOptions,
     tx: TransactionContext,
 ) -> Result<(GethTrace, CallResult), TraceError> {
-    let mut inspector =
-        DebugInspector::new(opts.clone()).map_err(|e| TraceError::Tracer(e.to_string()))?;
+    let timeout = match &opts.timeout {
+        Some(t) => {
+            parse_timeout(t).ok_or_else(|| TraceError::Tracer(format!("invalid timeout {t:?}")))?
+        }
+        None => DEFAULT_TRACE_TIMEOUT,
+    };
+    let inner = DebugInspector::new(opts.clone()).map_err(|e| TraceError::Tracer(e.to_string()))?;
+    let mut inspector = Deadline {
+        inner,
+        until: Instant::now() + timeout,
+        expired: false,
+    };
     let tx_env = env.tx.clone();
     let result = inspect(config, next, WrapDatabaseRef(db), env, &mut inspector)?;
+    if inspector.expired {
+        return Err(TraceError::Timeout);
+    }
     let trace = inspector
+        .inner
         .get_result(
             Some(tx),
             &tx_env,
@@ -52,4 +160,20 @@ pub fn trace<P: StateProvider>(
         )
         .map_err(|e| TraceError::Tracer(e.to_string()))?;
     Ok((trace, result))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn go_durations_parse_as_geth_takes_them() {
+        assert_eq!(parse_timeout("5s"), Some(Duration::from_secs(5)));
+        assert_eq!(parse_timeout("300ms"), Some(Duration::from_millis(300)));
+        assert_eq!(parse_timeout("1.5m"), Some(Duration::from_secs(90)));
+        assert_eq!(parse_timeout("2h"), Some(Duration::from_secs(7200)));
+        for bad in ["", "5", "s", "5 s", "-1s", "1d", "1e999s"] {
+            assert_eq!(parse_timeout(bad), None, "{bad:?}");
+        }
+    }
 }

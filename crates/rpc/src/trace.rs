@@ -26,6 +26,7 @@ fn trace_error(e: TraceError) -> ErrorObjectOwned {
     match e {
         TraceError::Tracer(m) => invalid_params(m),
         TraceError::Call(e) => call_error(e),
+        TraceError::Timeout => server_error("execution timeout"),
     }
 }
 
