@@ -15,11 +15,13 @@ const [, , rpc, bundler] = process.argv
 const to1 = privateKeyToAccount(DEV_KEYS[1]).address
 const to2 = privateKeyToAccount(DEV_KEYS[2]).address
 
-function figures(estimate, receipt) {
+// The figures of the operation as sent (the client re-estimates while preparing it, so these,
+// not the first estimate's, are what the EntryPoint charged against).
+function figures(sent, receipt) {
   return {
-    preVerificationGas: estimate.preVerificationGas,
-    verificationGasLimit: estimate.verificationGasLimit,
-    callGasLimit: estimate.callGasLimit,
+    preVerificationGas: sent.preVerificationGas,
+    verificationGasLimit: sent.verificationGasLimit,
+    callGasLimit: sent.callGasLimit,
     success: receipt.success,
     actualGasUsed: receipt.actualGasUsed,
   }
@@ -27,9 +29,12 @@ function figures(estimate, receipt) {
 
 async function run(smart, calls, authorization) {
   const estimate = await smart.estimateUserOperationGas({ calls, authorization })
-  const hash = await smart.sendUserOperation({ calls, authorization })
+  if (!(estimate.callGasLimit > 0n)) throw new Error('eth_estimateUserOperationGas gave no call gas')
+  const sent = await smart.prepareUserOperation({ calls, authorization })
+  sent.signature = await smart.account.signUserOperation(sent)
+  const hash = await smart.sendUserOperation(sent)
   const receipt = await smart.waitForUserOperationReceipt({ hash, timeout: 60_000 })
-  return { userOpHash: hash, ...figures(estimate, receipt) }
+  return { userOpHash: hash, ...figures(sent, receipt) }
 }
 
 report(async () => {
