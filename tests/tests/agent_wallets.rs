@@ -178,6 +178,16 @@ fn whoami_data() -> Bytes {
     Bytes::from(whoamiCall {}.abi_encode())
 }
 
+fn transfer_data(to: Address, amount: u64) -> Bytes {
+    Bytes::from(
+        transferCall {
+            to,
+            amount: U256::from(amount),
+        }
+        .abi_encode(),
+    )
+}
+
 #[test]
 fn access_lists_leave_out_the_fee_vaults() {
     let node = Node::dev(&[]);
@@ -191,13 +201,7 @@ fn access_lists_leave_out_the_fee_vaults() {
     assert_eq!(hex_u64(&plain["gasUsed"]), 21_000);
 
     let token = token(&node);
-    let data = Bytes::from(
-        transferCall {
-            to: a1,
-            amount: U256::from(1),
-        }
-        .abi_encode(),
-    );
+    let data = transfer_data(a1, 1);
     let list = node.rpc(
         "eth_createAccessList",
         json!([{"from": a0, "to": token, "data": data}]),
@@ -340,13 +344,7 @@ fn fill_transaction_simulate_v1_and_rpc_modules() {
     );
 
     let token = token(&node);
-    let give = Bytes::from(
-        transferCall {
-            to: a1,
-            amount: U256::from(5),
-        }
-        .abi_encode(),
-    );
+    let give = transfer_data(a1, 5);
     let balance = Bytes::from(balanceOfCall { who: a1 }.abi_encode());
     let blocks = node.rpc(
         "eth_simulateV1",
