@@ -4,6 +4,7 @@
 use std::{
     collections::HashSet,
     sync::Arc,
+    sync::atomic::{AtomicU64, Ordering as AtomicOrdering},
     time::{Duration, Instant},
 };
 
@@ -13,10 +14,10 @@ use agnt2_evm::{
 };
 use agnt2_primitives::{
     ChainSpec, OpTxEnvelope, RecoveredTx, SealedBlock, StoredReceipt,
-    constants::{L2_TO_L1_MESSAGE_PASSER, SEQUENCER_FEE_VAULT},
+    constants::{L1_INFO_DEPOSIT_GAS, L2_TO_L1_MESSAGE_PASSER, SEQUENCER_FEE_VAULT},
 };
 use agnt2_storage::{Database, StateChanges, StateProvider, StorageError};
-use agnt2_txpool::Pool;
+use agnt2_txpool::{Pool, SenderState};
 use alloy::consensus::{
     EMPTY_OMMER_ROOT_HASH, Header, TxReceipt,
     proofs::{calculate_receipt_root, calculate_transaction_root},
@@ -124,6 +125,8 @@ pub struct BlockBuilder {
     mode: BuilderMode,
     workers: Option<Arc<rayon::ThreadPool>>,
     predictions: Arc<PredictionCache>,
+    /// Gas the head block's system deposits used: what a user transaction cannot have.
+    system_gas: Arc<AtomicU64>,
 }
 
 impl BlockBuilder {
@@ -138,7 +141,29 @@ impl BlockBuilder {
             mode: BuilderMode::Sequential,
             workers: None,
             predictions: Arc::default(),
+            system_gas: Arc::new(AtomicU64::new(L1_INFO_DEPOSIT_GAS)),
         }
+        .with_head_system_gas()
+    }
+
+    /// Reads what the head block's leading deposits used; genesis has none, so the deposit's
+    /// gas limit stands in until the first block is built.
+    fn with_head_system_gas(self) -> Self {
+        let used = self.db.head().ok().flatten().and_then(|(n, _)| {
+            let receipts = self.db.receipts(n).ok().flatten()?;
+            system_gas_used(&receipts)
+        });
+        if let Some(used) = used {
+            self.system_gas.store(used, AtomicOrdering::Relaxed);
+        }
+        self
+    }
+
+    /// The most gas one pool transaction may have and still fit the next block: the gas limit
+    /// less what the head block's system deposits used.
+    pub fn max_tx_gas(&self) -> u64 {
+        self.gas_limit
+            .saturating_sub(self.system_gas.load(AtomicOrdering::Relaxed))
     }
 
     /// Executes contract-calling `txs` speculatively on the head state (what pool admission
@@ -375,6 +400,9 @@ impl BlockBuilder {
         self.db
             .commit_block(&block, &executed.receipts, &changes, &trie)?;
         let commit = commit_started.elapsed();
+        if let Some(used) = system_gas_used(&executed.receipts) {
+            self.system_gas.store(used, AtomicOrdering::Relaxed);
+        }
         let times = PhaseTimes {
             execution,
             state_root: state_root_time,
@@ -432,8 +460,12 @@ impl BlockBuilder {
         Ok((executed, state.into_changes(), invalid))
     }
 
-    /// Account nonces after the head, for the senders of `block` (what the pool needs).
-    pub fn sender_nonces(&self, block: &SealedBlock) -> Result<Vec<(Address, u64)>, BuildError> {
+    /// Account nonces and balances after the head, for the senders of `block` (what the pool
+    /// needs to settle their queues).
+    pub fn sender_states(
+        &self,
+        block: &SealedBlock,
+    ) -> Result<Vec<(Address, SenderState)>, BuildError> {
         let state = self.db.latest()?;
         let senders: HashSet<Address> = block
             .transactions
@@ -443,9 +475,34 @@ impl BlockBuilder {
             .collect();
         senders
             .into_iter()
-            .map(|a| Ok((a, state.account(&a)?.map_or(0, |acc| acc.nonce))))
+            .map(|a| {
+                let acc = state.account(&a)?.unwrap_or_default();
+                Ok((
+                    a,
+                    SenderState {
+                        nonce: acc.nonce,
+                        balance: acc.balance,
+                    },
+                ))
+            })
             .collect()
     }
+}
+
+/// Gas used by the deposits that open a block (the L1-attributes deposit and, on a rollup, the
+/// user deposits after it); `None` for a block without them (genesis).
+fn system_gas_used(receipts: &[StoredReceipt]) -> Option<u64> {
+    let mut deposits = receipts
+        .iter()
+        .take_while(|r| {
+            matches!(
+                r.receipt,
+                op_alloy::consensus::OpReceiptEnvelope::Deposit(_)
+            )
+        })
+        .peekable();
+    deposits.peek()?;
+    Some(deposits.map(|r| r.meta.gas_used).sum())
 }
 
 /// Convenience for callers that build from a pool: the pool's best transactions at the next

@@ -48,6 +48,21 @@ enum Command {
     /// Genesis file tools.
     #[command(subcommand)]
     Genesis(GenesisCommand),
+    /// Datadir tools (the node must be stopped).
+    #[command(subcommand)]
+    Db(DbCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum DbCommand {
+    /// Checks every record's checksum, every block against its header (hash chain,
+    /// transactions root, receipts root, index) and the head state against its state root.
+    /// Exits non-zero at the first inconsistency.
+    Check {
+        /// Data directory.
+        #[arg(long, value_name = "DIR")]
+        datadir: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -78,8 +93,8 @@ struct NodeArgs {
     /// Use a fresh temporary data directory, deleted on exit.
     #[arg(long, conflicts_with = "datadir")]
     tmp: bool,
-    /// Block interval, e.g. `1s`, `250ms`.
-    #[arg(long = "block-time", default_value = "1s", value_parser = parse_duration)]
+    /// Block interval, e.g. `1s`, `250ms` (1ms..1h).
+    #[arg(long = "block-time", default_value = "1s", value_parser = parse_block_time)]
     block_time: Duration,
     /// Block gas limit.
     #[arg(long = "gas-limit", default_value_t = 60_000_000)]
@@ -118,11 +133,24 @@ struct NodeArgs {
     /// Most transactions in the pool.
     #[arg(long = "txpool.max-size", default_value_t = 200_000)]
     max_pool_size: usize,
+    /// Most transactions one sender may have queued behind a nonce gap.
+    #[arg(long = "txpool.max-account-queued", default_value_t = 1_024)]
+    max_account_queued: usize,
+    /// Most queued transactions in the pool.
+    #[arg(long = "txpool.max-queued", default_value_t = 50_000)]
+    max_queued: usize,
+    /// Most encoded bytes of all pooled transactions, in MiB.
+    #[arg(long = "txpool.max-mb", default_value_t = 256)]
+    max_pool_mb: usize,
+    /// How long a sender's queued transactions stay without the sender adding one.
+    #[arg(long = "txpool.lifetime", default_value = "3h", value_parser = parse_duration)]
+    pool_lifetime: Duration,
     /// Skip fsync on commit: survives a process kill, not a power loss.
     #[arg(long = "db.no-sync")]
     no_sync: bool,
 }
 
+/// A duration such as `250ms`, `2s`, `5m` or `3h` (a bare number is seconds).
 fn parse_duration(s: &str) -> Result<Duration, String> {
     let s = s.trim();
     let (num, unit) = s
@@ -133,12 +161,22 @@ fn parse_duration(s: &str) -> Result<Duration, String> {
         "ms" => v / 1000.0,
         "s" | "" => v,
         "m" => v * 60.0,
-        _ => return Err(format!("invalid duration unit in {s:?} (use ms, s or m)")),
+        "h" => v * 3600.0,
+        _ => {
+            return Err(format!(
+                "invalid duration unit in {s:?} (use ms, s, m or h)"
+            ));
+        }
     };
-    if !(0.001..=3600.0).contains(&secs) {
+    Duration::try_from_secs_f64(secs).map_err(|_| format!("invalid duration {s:?}"))
+}
+
+fn parse_block_time(s: &str) -> Result<Duration, String> {
+    let d = parse_duration(s)?;
+    if d < Duration::from_millis(1) || d > Duration::from_secs(3600) {
         return Err(format!("block time {s:?} out of range (1ms..1h)"));
     }
-    Ok(Duration::from_secs_f64(secs))
+    Ok(d)
 }
 
 fn load_spec(genesis: &Option<PathBuf>) -> eyre::Result<ChainSpec> {
@@ -174,6 +212,7 @@ fn main() -> eyre::Result<()> {
         Command::Genesis(GenesisCommand::AddPreinstalls { genesis, out }) => {
             add_preinstalls(&genesis, out.as_ref().unwrap_or(&genesis))
         }
+        Command::Db(DbCommand::Check { datadir }) => db_check(&datadir),
         Command::Node(args) => {
             tracing_subscriber::fmt()
                 .with_env_filter(
@@ -206,6 +245,27 @@ fn add_preinstalls(path: &PathBuf, out: &PathBuf) -> eyre::Result<()> {
         out.display(),
         agnt2_primitives::preinstalls::PREINSTALLS.len(),
         genesis.config.chain_id
+    );
+    Ok(())
+}
+
+fn db_check(datadir: &std::path::Path) -> eyre::Result<()> {
+    if !datadir.join("mdbx.dat").exists() {
+        bail!("no database in {}", datadir.display());
+    }
+    let db = Database::open(datadir, &DatabaseConfig::default())
+        .wrap_err_with(|| format!("opening datadir {}", datadir.display()))?;
+    let started = std::time::Instant::now();
+    let report = db
+        .check()
+        .wrap_err_with(|| format!("datadir {} is damaged", datadir.display()))?;
+    println!(
+        "datadir {}: ok ({} records, blocks 0..={} checked against their headers, head state of {} accounts matches its state root) in {:.1?}",
+        datadir.display(),
+        report.records,
+        report.head,
+        report.accounts,
+        started.elapsed()
     );
     Ok(())
 }
@@ -297,6 +357,10 @@ async fn run_node(args: NodeArgs) -> eyre::Result<()> {
     let mut pool_config = PoolConfig::new(spec.chain_id);
     pool_config.max_account_slots = args.max_account_slots;
     pool_config.max_pool_size = args.max_pool_size;
+    pool_config.max_account_queued = args.max_account_queued;
+    pool_config.max_queued = args.max_queued;
+    pool_config.max_pool_bytes = args.max_pool_mb.saturating_mul(1024 * 1024);
+    pool_config.lifetime = args.pool_lifetime;
     pool_config.allow_unprotected = args.allow_unprotected_txs;
     let pool = Arc::new(Pool::new(pool_config));
     let mode = match args.builder.as_str() {
@@ -409,7 +473,7 @@ async fn produce_blocks(
             for h in invalid {
                 p.remove(&h);
             }
-            p.on_block(b.sender_nonces(&built.block)?);
+            p.on_block(b.sender_states(&built.block)?);
             Ok(built)
         })
         .await??;

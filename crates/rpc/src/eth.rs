@@ -153,7 +153,7 @@ impl RpcContext {
                 },
                 BlockInfo {
                     base_fee: next.base_fee,
-                    gas_limit: next.gas_limit,
+                    gas_limit: self.builder.max_tx_gas(),
                 },
             )
             .map_err(|e: PoolError| server_error(e.to_string()))?;

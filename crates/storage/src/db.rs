@@ -14,6 +14,7 @@ use rayon::prelude::*;
 use crate::{
     StorageError, StoredAccount, codec,
     mpt::{EMPTY_ROOT, NodeReader, Trie, TrieError},
+    sealed::{self, SealedRead, SealedTable},
     state::{HistoricalState, LatestState, StateChanges, storage_key},
 };
 
@@ -34,33 +35,55 @@ const TABLE_NAMES: [&str; 11] = [
     "Meta",
 ];
 
-const META_HEAD: &[u8] = b"head";
+pub(crate) const META_HEAD: &[u8] = b"head";
+const META_SCHEMA: &[u8] = b"schema";
+/// Version of the record layout; 2 added the per-record checksums.
+const SCHEMA_VERSION: u32 = 2;
 
 /// Open table handles, valid for the life of the environment.
 #[derive(Debug)]
 pub(crate) struct Tables {
     /// number → header RLP
-    pub headers: Table<'static>,
+    pub headers: SealedTable,
     /// hash → number
-    pub header_numbers: Table<'static>,
+    pub header_numbers: SealedTable,
     /// number → hash
-    pub canonical_hashes: Table<'static>,
+    pub canonical_hashes: SealedTable,
     /// number → body (see `codec::encode_body`)
-    pub bodies: Table<'static>,
+    pub bodies: SealedTable,
     /// number → receipts (see `codec::encode_receipts`)
-    pub receipts: Table<'static>,
+    pub receipts: SealedTable,
     /// tx hash → number ‖ index
-    pub tx_lookup: Table<'static>,
+    pub tx_lookup: SealedTable,
     /// address → `StoredAccount`
-    pub plain_accounts: Table<'static>,
+    pub plain_accounts: SealedTable,
     /// address ‖ slot → value (big-endian, zero slots absent)
-    pub plain_storage: Table<'static>,
+    pub plain_storage: SealedTable,
     /// code hash → code
-    pub bytecodes: Table<'static>,
+    pub bytecodes: SealedTable,
     /// node hash → node RLP (account and storage tries; leaves are the hashed state)
-    pub trie_nodes: Table<'static>,
+    pub trie_nodes: SealedTable,
     /// small named values (head)
-    pub meta: Table<'static>,
+    pub meta: SealedTable,
+}
+
+impl Tables {
+    /// Every table, in creation order.
+    pub(crate) fn all(&self) -> [&SealedTable; 11] {
+        [
+            &self.headers,
+            &self.header_numbers,
+            &self.canonical_hashes,
+            &self.bodies,
+            &self.receipts,
+            &self.tx_lookup,
+            &self.plain_accounts,
+            &self.plain_storage,
+            &self.bytecodes,
+            &self.trie_nodes,
+            &self.meta,
+        ]
+    }
 }
 
 /// How to open the datadir.
@@ -102,6 +125,38 @@ pub struct Database {
     tables: &'static Tables,
 }
 
+/// Takes the exclusive lock on `dir/LOCK` for the life of the process and writes our pid
+/// into it, so the refusal can say who holds it.
+fn lock_datadir(dir: &Path) -> Result<(), StorageError> {
+    use std::io::{Read, Seek, Write};
+    let path = dir.join("LOCK");
+    let mut file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&path)?;
+    match file.try_lock() {
+        Ok(()) => {}
+        Err(std::fs::TryLockError::WouldBlock) => {
+            let mut holder = String::new();
+            let _ = file.read_to_string(&mut holder);
+            return Err(StorageError::DatadirInUse {
+                dir: dir.display().to_string(),
+                holder: holder.trim().to_owned(),
+            });
+        }
+        Err(std::fs::TryLockError::Error(e)) => return Err(e.into()),
+    }
+    file.set_len(0)?;
+    file.rewind()?;
+    write!(file, "{}", std::process::id())?;
+    file.flush()?;
+    // Held until the process exits; the kernel releases it even after `kill -9`.
+    std::mem::forget(file);
+    Ok(())
+}
+
 /// Reads trie nodes inside a read transaction.
 pub(crate) struct TxnNodes<'a> {
     pub txn: &'a Transaction<'static, RO, NoWriteMap>,
@@ -111,7 +166,7 @@ pub(crate) struct TxnNodes<'a> {
 impl NodeReader for TxnNodes<'_> {
     fn node(&self, hash: &B256) -> Result<Option<Vec<u8>>, TrieError> {
         self.txn
-            .get::<Vec<u8>>(&self.tables.trie_nodes, hash)
+            .sealed(&self.tables.trie_nodes, hash.as_slice())
             .map_err(|e| TrieError::Store(e.to_string()))
     }
 }
@@ -121,8 +176,12 @@ impl Database {
     ///
     /// The environment is intentionally leaked: it lives for the process, which lets read
     /// transactions and state providers be owned values without self-references.
+    /// A second process (or a second open in this one) is refused while the first holds the
+    /// datadir: MDBX itself allows several writers' processes, and two nodes sealing blocks
+    /// into one datadir would fork it.
     pub fn open(dir: &Path, config: &DatabaseConfig) -> Result<Self, StorageError> {
         std::fs::create_dir_all(dir)?;
+        lock_datadir(dir)?;
         let options = DatabaseOptions {
             max_tables: Some(TABLE_NAMES.len() as u64 + 4),
             max_readers: Some(512),
@@ -160,6 +219,10 @@ impl Database {
         let mut take = |i: usize| {
             opened[by_name[i]]
                 .take()
+                .map(|table| SealedTable {
+                    name: TABLE_NAMES[i],
+                    table,
+                })
                 .ok_or(StorageError::Corrupt("duplicate table handle"))
         };
         let tables = Tables {
@@ -175,25 +238,65 @@ impl Database {
             trie_nodes: take(9)?,
             meta: take(10)?,
         };
-        Ok(Self {
+        let db = Self {
             env,
             tables: Box::leak(Box::new(tables)),
-        })
+        };
+        db.check_schema()?;
+        Ok(db)
     }
 
-    fn ro(&self) -> Result<Transaction<'static, RO, NoWriteMap>, StorageError> {
+    /// Stamps a new datadir with the record layout this build writes, and refuses one written
+    /// with another layout (it would fail every checksum).
+    fn check_schema(&self) -> Result<(), StorageError> {
+        let txn = self.ro()?;
+        let stored = match txn.get::<Vec<u8>>(&self.tables.meta.table, META_SCHEMA)? {
+            Some(v) => Some(sealed::unseal(self.tables.meta.name, META_SCHEMA, v)?),
+            None => None,
+        };
+        let has_blocks = txn
+            .get::<Vec<u8>>(&self.tables.meta.table, META_HEAD)?
+            .is_some();
+        drop(txn);
+        match stored {
+            Some(v) if v == SCHEMA_VERSION.to_be_bytes() => Ok(()),
+            None if !has_blocks => {
+                let txn = self.env.begin_rw_txn()?;
+                sealed::put(
+                    &txn,
+                    &self.tables.meta,
+                    META_SCHEMA,
+                    &SCHEMA_VERSION.to_be_bytes(),
+                )?;
+                txn.commit()?;
+                Ok(())
+            }
+            other => Err(StorageError::Schema {
+                found: other
+                    .and_then(|v| <[u8; 4]>::try_from(v.as_slice()).ok())
+                    .map(u32::from_be_bytes),
+                expected: SCHEMA_VERSION,
+            }),
+        }
+    }
+
+    pub(crate) fn tables(&self) -> &'static Tables {
+        self.tables
+    }
+
+    pub(crate) fn ro(&self) -> Result<Transaction<'static, RO, NoWriteMap>, StorageError> {
         Ok(self.env.begin_ro_txn()?)
     }
 
     /// The last committed block: number and hash.
     pub fn head(&self) -> Result<Option<(u64, B256)>, StorageError> {
         let txn = self.ro()?;
-        let Some(n) = txn.get::<[u8; 8]>(&self.tables.meta, META_HEAD)? else {
+        let Some(n) = txn.sealed_array::<8>(&self.tables.meta, META_HEAD)? else {
             return Ok(None);
         };
         let number = u64::from_be_bytes(n);
         let hash = txn
-            .get::<[u8; 32]>(&self.tables.canonical_hashes, n)?
+            .sealed_array::<32>(&self.tables.canonical_hashes, &n)?
             .ok_or(StorageError::Corrupt("head without hash"))?;
         Ok(Some((number, B256::from(hash))))
     }
@@ -201,7 +304,7 @@ impl Database {
     /// Header by number.
     pub fn header(&self, number: u64) -> Result<Option<Header>, StorageError> {
         let txn = self.ro()?;
-        match txn.get::<Vec<u8>>(&self.tables.headers, number.to_be_bytes())? {
+        match txn.sealed(&self.tables.headers, &number.to_be_bytes())? {
             Some(b) => Ok(Some(codec::decode_header(&b)?)),
             None => Ok(None),
         }
@@ -216,7 +319,7 @@ impl Database {
     pub fn block_number(&self, hash: &B256) -> Result<Option<u64>, StorageError> {
         let txn = self.ro()?;
         Ok(txn
-            .get::<[u8; 8]>(&self.tables.header_numbers, hash)?
+            .sealed_array::<8>(&self.tables.header_numbers, hash.as_slice())?
             .map(u64::from_be_bytes))
     }
 
@@ -226,7 +329,7 @@ impl Database {
         number: u64,
     ) -> Result<Option<Vec<agnt2_primitives::RecoveredTx>>, StorageError> {
         let txn = self.ro()?;
-        match txn.get::<Vec<u8>>(&self.tables.bodies, number.to_be_bytes())? {
+        match txn.sealed(&self.tables.bodies, &number.to_be_bytes())? {
             Some(b) => Ok(Some(codec::decode_body(&b)?)),
             None => Ok(None),
         }
@@ -235,7 +338,7 @@ impl Database {
     /// Receipts of a block.
     pub fn receipts(&self, number: u64) -> Result<Option<Vec<StoredReceipt>>, StorageError> {
         let txn = self.ro()?;
-        match txn.get::<Vec<u8>>(&self.tables.receipts, number.to_be_bytes())? {
+        match txn.sealed(&self.tables.receipts, &number.to_be_bytes())? {
             Some(b) => Ok(Some(codec::decode_receipts(&b)?)),
             None => Ok(None),
         }
@@ -244,20 +347,22 @@ impl Database {
     /// Where a transaction is: block number and index.
     pub fn tx_location(&self, hash: &B256) -> Result<Option<(u64, u32)>, StorageError> {
         let txn = self.ro()?;
-        Ok(txn.get::<[u8; 12]>(&self.tables.tx_lookup, hash)?.map(|v| {
-            let mut n = [0u8; 8];
-            n.copy_from_slice(&v[..8]);
-            let mut i = [0u8; 4];
-            i.copy_from_slice(&v[8..]);
-            (u64::from_be_bytes(n), u32::from_be_bytes(i))
-        }))
+        Ok(txn
+            .sealed_array::<12>(&self.tables.tx_lookup, hash.as_slice())?
+            .map(|v| {
+                let mut n = [0u8; 8];
+                n.copy_from_slice(&v[..8]);
+                let mut i = [0u8; 4];
+                i.copy_from_slice(&v[8..]);
+                (u64::from_be_bytes(n), u32::from_be_bytes(i))
+            }))
     }
 
     /// The head state.
     pub fn latest(&self) -> Result<LatestState, StorageError> {
         let txn = self.ro()?;
-        let root = match txn.get::<[u8; 8]>(&self.tables.meta, META_HEAD)? {
-            Some(n) => match txn.get::<Vec<u8>>(&self.tables.headers, n)? {
+        let root = match txn.sealed_array::<8>(&self.tables.meta, META_HEAD)? {
+            Some(n) => match txn.sealed(&self.tables.headers, &n)? {
                 Some(h) => codec::decode_header(&h)?.state_root,
                 None => return Err(StorageError::Corrupt("head header missing")),
             },
@@ -363,35 +468,25 @@ impl Database {
         let t = self.tables;
         let txn = self.env.begin_rw_txn()?;
         let num = block.number().to_be_bytes();
-        txn.put(
-            &t.headers,
-            num,
-            codec::encode_header(&block.header),
-            WriteFlags::UPSERT,
-        )?;
-        txn.put(&t.header_numbers, block.hash, num, WriteFlags::UPSERT)?;
-        txn.put(&t.canonical_hashes, num, block.hash, WriteFlags::UPSERT)?;
-        txn.put(
+        sealed::put(&txn, &t.headers, &num, &codec::encode_header(&block.header))?;
+        sealed::put(&txn, &t.header_numbers, block.hash.as_slice(), &num)?;
+        sealed::put(&txn, &t.canonical_hashes, &num, block.hash.as_slice())?;
+        sealed::put(
+            &txn,
             &t.bodies,
-            num,
-            codec::encode_body(&block.transactions),
-            WriteFlags::UPSERT,
+            &num,
+            &codec::encode_body(&block.transactions),
         )?;
-        txn.put(
-            &t.receipts,
-            num,
-            codec::encode_receipts(receipts),
-            WriteFlags::UPSERT,
-        )?;
+        sealed::put(&txn, &t.receipts, &num, &codec::encode_receipts(receipts))?;
         for (i, tx) in block.transactions.iter().enumerate() {
             let mut loc = [0u8; 12];
             loc[..8].copy_from_slice(&num);
             loc[8..].copy_from_slice(&(i as u32).to_be_bytes());
-            txn.put(&t.tx_lookup, tx.hash, loc, WriteFlags::UPSERT)?;
+            sealed::put(&txn, &t.tx_lookup, tx.hash.as_slice(), &loc)?;
         }
         for (address, change) in changes {
             if change.wipe_storage || change.info.is_none() {
-                let mut cursor = txn.cursor(&t.plain_storage)?;
+                let mut cursor = txn.cursor(&t.plain_storage.table)?;
                 let mut entry = cursor.set_range::<Vec<u8>, ()>(address.as_slice())?;
                 while let Some((key, ())) = entry {
                     if !key.starts_with(address.as_slice()) {
@@ -407,34 +502,29 @@ impl Database {
             for (slot, value) in &change.storage {
                 let key = storage_key(address, slot);
                 if value.is_zero() {
-                    txn.del(&t.plain_storage, key, None)?;
+                    txn.del(&t.plain_storage.table, key, None)?;
                 } else {
-                    txn.put(
-                        &t.plain_storage,
-                        key,
-                        value.to_be_bytes::<32>(),
-                        WriteFlags::UPSERT,
-                    )?;
+                    sealed::put(&txn, &t.plain_storage, &key, &value.to_be_bytes::<32>())?;
                 }
             }
             if let Some(code) = change.info.as_ref().and_then(|i| i.code.as_ref())
                 && !code.is_empty()
             {
-                txn.put(&t.bytecodes, keccak256(code), code, WriteFlags::UPSERT)?;
+                sealed::put(&txn, &t.bytecodes, keccak256(code).as_slice(), code)?;
             }
         }
         for (address, account) in &trie.accounts {
             match account {
-                Some(a) => txn.put(&t.plain_accounts, address, a.encode(), WriteFlags::UPSERT)?,
+                Some(a) => sealed::put(&txn, &t.plain_accounts, address.as_slice(), &a.encode())?,
                 None => {
-                    txn.del(&t.plain_accounts, address, None)?;
+                    txn.del(&t.plain_accounts.table, address, None)?;
                 }
             }
         }
         for (hash, rlp) in &trie.nodes {
-            txn.put(&t.trie_nodes, hash, rlp, WriteFlags::UPSERT)?;
+            sealed::put(&txn, &t.trie_nodes, hash.as_slice(), rlp)?;
         }
-        txn.put(&t.meta, META_HEAD, num, WriteFlags::UPSERT)?;
+        sealed::put(&txn, &t.meta, META_HEAD, &num)?;
         txn.commit()?;
         metrics::counter!("agnt2_storage_blocks_committed_total").increment(1);
         Ok(())

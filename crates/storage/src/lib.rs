@@ -7,11 +7,14 @@
 //! A block is written in one MDBX write transaction, so after a crash the database holds
 //! whole blocks only.
 
+mod check;
 pub mod codec;
 mod db;
 pub mod mpt;
+mod sealed;
 mod state;
 
+pub use check::{CheckError, CheckReport};
 pub use codec::StoredAccount;
 pub use db::{Database, DatabaseConfig, TrieOutput};
 pub use state::{
@@ -34,6 +37,36 @@ pub enum StorageError {
     /// Filesystem failure opening the datadir.
     #[error("io: {0}")]
     Io(#[from] std::io::Error),
+    /// A stored value does not match its checksum: the datadir is damaged.
+    #[error(
+        "corrupt database: checksum mismatch in table {table} at key 0x{key}; restore the datadir from a backup or resync"
+    )]
+    Checksum {
+        /// Table.
+        table: &'static str,
+        /// Key, hex.
+        key: String,
+    },
+    /// The datadir was written with another record layout.
+    #[error(
+        "datadir written with record layout {found:?}, this build reads layout {expected}: start from a fresh datadir"
+    )]
+    Schema {
+        /// Layout found (`None`: before layouts were recorded).
+        found: Option<u32>,
+        /// Layout this build writes.
+        expected: u32,
+    },
+    /// Another process holds the datadir.
+    #[error(
+        "datadir {dir} in use by another agnt2 process (pid {holder}); stop it or pass another --datadir"
+    )]
+    DatadirInUse {
+        /// The datadir.
+        dir: String,
+        /// What the lock file says of its holder (a pid).
+        holder: String,
+    },
     /// The datadir was created for another chain.
     #[error("datadir belongs to a chain with genesis {stored}, not {expected}")]
     GenesisMismatch {

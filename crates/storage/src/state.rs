@@ -10,6 +10,7 @@ use crate::{
     StorageError, StoredAccount,
     db::{Tables, TxnNodes},
     mpt,
+    sealed::SealedRead,
 };
 
 /// Read access to one version of the world state. Implemented over MDBX by [`LatestState`]
@@ -85,7 +86,7 @@ pub(crate) fn read_code(
     code_hash: &B256,
 ) -> Result<Option<Bytes>, StorageError> {
     Ok(txn
-        .get::<Vec<u8>>(&tables.bytecodes, code_hash)?
+        .sealed(&tables.bytecodes, code_hash.as_slice())?
         .map(Bytes::from))
 }
 
@@ -95,7 +96,7 @@ pub(crate) fn read_block_hash(
     number: u64,
 ) -> Result<Option<B256>, StorageError> {
     Ok(txn
-        .get::<[u8; 32]>(&tables.canonical_hashes, number.to_be_bytes())?
+        .sealed_array::<32>(&tables.canonical_hashes, &number.to_be_bytes())?
         .map(B256::from))
 }
 
@@ -103,7 +104,7 @@ impl StateProvider for LatestState {
     fn account(&self, address: &Address) -> Result<Option<StoredAccount>, StorageError> {
         match self
             .txn
-            .get::<Vec<u8>>(&self.tables.plain_accounts, address)?
+            .sealed(&self.tables.plain_accounts, address.as_slice())?
         {
             Some(v) => Ok(Some(StoredAccount::decode(&v)?)),
             None => Ok(None),
@@ -114,7 +115,7 @@ impl StateProvider for LatestState {
         let key = storage_key(address, slot);
         Ok(self
             .txn
-            .get::<Vec<u8>>(&self.tables.plain_storage, key)?
+            .sealed(&self.tables.plain_storage, &key)?
             .map(|v| U256::from_be_slice(&v))
             .unwrap_or_default())
     }

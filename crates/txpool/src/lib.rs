@@ -11,6 +11,7 @@ use std::{
     cmp::Ordering,
     collections::{BTreeMap, BinaryHeap, HashMap},
     sync::Arc,
+    time::{Duration, Instant},
 };
 
 use agnt2_primitives::{RecoveredTx, TxDecodeError, constants::MAX_TX_SIZE};
@@ -32,6 +33,15 @@ pub struct PoolConfig {
     pub price_bump_percent: u128,
     /// Whether legacy transactions without an EIP-155 chain id are admitted.
     pub allow_unprotected: bool,
+    /// Most queued (not yet executable) transactions one sender may have.
+    pub max_account_queued: usize,
+    /// Most queued transactions in the pool; past it the sender holding the most queued
+    /// transactions loses its highest nonce.
+    pub max_queued: usize,
+    /// Most encoded bytes of all transactions in the pool.
+    pub max_pool_bytes: usize,
+    /// How long a sender's queued transactions stay without the sender adding one.
+    pub lifetime: Duration,
 }
 
 impl PoolConfig {
@@ -43,6 +53,10 @@ impl PoolConfig {
             max_pool_size: 200_000,
             price_bump_percent: 10,
             allow_unprotected: false,
+            max_account_queued: 1_024,
+            max_queued: 50_000,
+            max_pool_bytes: 256 * 1024 * 1024,
+            lifetime: Duration::from_secs(3 * 3600),
         }
     }
 }
@@ -72,6 +86,21 @@ pub enum PoolError {
         /// Maximum cost.
         cost: U256,
     },
+    /// The sender's pooled transactions together with this one cost more than its balance.
+    #[error(
+        "transaction would cause overdraft: balance {balance}, pooled cost {spent}, tx cost {cost}"
+    )]
+    Overdraft {
+        /// Account balance.
+        balance: U256,
+        /// What the sender's other pooled transactions may spend.
+        spent: U256,
+        /// Maximum cost of this one.
+        cost: U256,
+    },
+    /// An EIP-7702 transaction must carry at least one authorization.
+    #[error("EIP-7702 transaction with empty auth list")]
+    EmptyAuthList,
     /// Replacement without the fee bump.
     #[error("replacement transaction underpriced")]
     ReplacementUnderpriced,
@@ -116,6 +145,9 @@ pub enum PoolError {
     /// Sender has too many transactions in the pool.
     #[error("account limit exceeded: {0} transactions pending for sender")]
     AccountLimit(usize),
+    /// Sender has too many transactions waiting behind a nonce gap.
+    #[error("account limit exceeded: {0} transactions queued behind a nonce gap for sender")]
+    AccountQueueLimit(usize),
     /// The pool is full and the transaction pays no more than the cheapest in it.
     #[error("txpool is full")]
     PoolFull,
@@ -150,24 +182,107 @@ pub enum AddOutcome {
 pub struct BlockInfo {
     /// Current base fee.
     pub base_fee: u64,
-    /// Block gas limit.
+    /// Most gas one transaction may have: the block gas limit less what the block's system
+    /// deposits use, so a transaction admitted can fit a block.
     pub gas_limit: u64,
 }
 
-#[derive(Debug, Default)]
+/// The most a transaction can cost its sender: `gas * maxFee + value`, or `None` when that
+/// does not fit 256 bits (no balance covers it).
+pub fn max_cost(tx: &RecoveredTx) -> Option<U256> {
+    U256::from(tx.gas_limit())
+        .checked_mul(U256::from(tx.max_fee_per_gas()))?
+        .checked_add(tx.envelope.value())
+}
+
+#[derive(Debug)]
 struct SenderQueue {
     /// Account nonce when last seen (state, not pool).
     state_nonce: u64,
     txs: BTreeMap<u64, Arc<RecoveredTx>>,
+    /// Length of the gap-free run from `state_nonce` (the pending part).
+    pending: usize,
+    /// Sum of the maximum costs of `txs`.
+    spent: U256,
+    /// When the sender last added a transaction: queued ones expire after the lifetime.
+    last_active: Instant,
 }
 
 impl SenderQueue {
-    /// Length of the gap-free run from the state nonce.
-    fn pending_len(&self) -> usize {
-        (self.state_nonce..)
-            .zip(self.txs.range(self.state_nonce..).map(|(k, _)| *k))
-            .take_while(|(expected, nonce)| expected == nonce)
-            .count()
+    fn new(state_nonce: u64) -> Self {
+        Self {
+            state_nonce,
+            txs: BTreeMap::new(),
+            pending: 0,
+            spent: U256::ZERO,
+            last_active: Instant::now(),
+        }
+    }
+
+    fn queued(&self) -> usize {
+        self.txs.len() - self.pending
+    }
+
+    /// Recomputes the pending run from scratch (after the state nonce moved).
+    fn recount(&mut self) {
+        self.pending = 0;
+        self.extend();
+    }
+
+    /// Extends the pending run over transactions that now follow it without a gap.
+    fn extend(&mut self) {
+        while self
+            .txs
+            .contains_key(&(self.state_nonce + self.pending as u64))
+        {
+            self.pending += 1;
+        }
+    }
+
+    fn insert(&mut self, tx: Arc<RecoveredTx>) -> Option<Arc<RecoveredTx>> {
+        let nonce = tx.nonce();
+        self.spent = self
+            .spent
+            .saturating_add(max_cost(&tx).unwrap_or(U256::MAX));
+        let old = self.txs.insert(nonce, tx);
+        if let Some(old) = &old {
+            self.spent = self
+                .spent
+                .saturating_sub(max_cost(old).unwrap_or(U256::MAX));
+        } else if nonce == self.state_nonce + self.pending as u64 {
+            self.extend();
+        }
+        old
+    }
+
+    fn remove(&mut self, nonce: u64) -> Option<Arc<RecoveredTx>> {
+        let old = self.txs.remove(&nonce)?;
+        self.spent = self
+            .spent
+            .saturating_sub(max_cost(&old).unwrap_or(U256::MAX));
+        let end = self.state_nonce + self.pending as u64;
+        if nonce >= self.state_nonce && nonce < end {
+            self.pending = (nonce - self.state_nonce) as usize;
+        }
+        Some(old)
+    }
+
+    /// Removes every transaction from `nonce` on, returning them.
+    fn truncate(&mut self, nonce: u64) -> Vec<Arc<RecoveredTx>> {
+        let gone = self.txs.split_off(&nonce);
+        for tx in gone.values() {
+            self.spent = self.spent.saturating_sub(max_cost(tx).unwrap_or(U256::MAX));
+        }
+        let end = self.state_nonce + self.pending as u64;
+        if nonce < end {
+            self.pending = nonce.saturating_sub(self.state_nonce) as usize;
+        }
+        gone.into_values().collect()
+    }
+
+    /// The transactions behind the pending run.
+    fn queued_from(&self) -> u64 {
+        self.state_nonce + self.pending as u64
     }
 }
 
@@ -175,6 +290,70 @@ impl SenderQueue {
 struct Inner {
     by_hash: HashMap<B256, Arc<RecoveredTx>>,
     senders: HashMap<Address, SenderQueue>,
+    /// Transactions behind a nonce gap, over all senders.
+    queued: usize,
+    /// Encoded bytes of all transactions.
+    bytes: usize,
+}
+
+impl Inner {
+    /// Runs `f` on `addr`'s queue and keeps the pool-wide counters and indexes in step with
+    /// what it added and removed.
+    fn with_sender<R>(
+        &mut self,
+        addr: Address,
+        state_nonce: u64,
+        f: impl FnOnce(&mut SenderQueue) -> (R, Vec<Arc<RecoveredTx>>, Option<Arc<RecoveredTx>>),
+    ) -> R {
+        let q = self
+            .senders
+            .entry(addr)
+            .or_insert_with(|| SenderQueue::new(state_nonce));
+        let before = q.queued();
+        let (r, removed, added) = f(q);
+        let after = q.queued();
+        let empty = q.txs.is_empty();
+        self.queued = self.queued - before + after;
+        if empty {
+            self.senders.remove(&addr);
+        }
+        for tx in removed {
+            self.bytes -= tx.encoded.len();
+            self.by_hash.remove(&tx.hash);
+        }
+        if let Some(tx) = added {
+            self.bytes += tx.encoded.len();
+            self.by_hash.insert(tx.hash, tx);
+        }
+        r
+    }
+
+    /// Moves `addr`'s queue to the account state `state`: transactions below its nonce leave;
+    /// with `afford`, so does every transaction from the first one the balance no longer
+    /// covers, counting the costs of those before it. Returns how many were unaffordable.
+    fn settle(&mut self, addr: Address, state: SenderState, afford: bool) -> usize {
+        self.with_sender(addr, state.nonce, |q| {
+            let all = q.truncate(0);
+            let (mut removed, keep): (Vec<_>, Vec<_>) =
+                all.into_iter().partition(|t| t.nonce() < state.nonce);
+            q.state_nonce = state.nonce;
+            q.pending = 0;
+            let mut total = U256::ZERO;
+            let mut unaffordable = 0;
+            for t in keep {
+                total = total.saturating_add(max_cost(&t).unwrap_or(U256::MAX));
+                if afford && (unaffordable > 0 || total > state.balance) {
+                    unaffordable += 1;
+                    removed.push(t);
+                } else {
+                    q.insert(t);
+                }
+            }
+            q.recount();
+            // Kept transactions were removed and put back: only the others leave the indexes.
+            (unaffordable, removed, None)
+        })
+    }
 }
 
 /// The transaction pool.
@@ -183,6 +362,28 @@ pub struct Pool {
     config: PoolConfig,
     inner: Mutex<Inner>,
     pending_tx: broadcast::Sender<B256>,
+}
+
+/// Whether `new` may replace `old` (same sender and nonce): both its fee cap and its tip must
+/// be at least `bump_percent` above the old ones. Computed in 256 bits, so no fee wraps.
+fn replacement_check(
+    old: &RecoveredTx,
+    new: &RecoveredTx,
+    bump_percent: u128,
+) -> Result<(), PoolError> {
+    let tip = |t: &RecoveredTx| {
+        t.envelope
+            .max_priority_fee_per_gas()
+            .unwrap_or(t.max_fee_per_gas())
+    };
+    let bump = U256::from(100 + bump_percent);
+    let hundred = U256::from(100u8);
+    let enough = |new: u128, old: u128| U256::from(new) * hundred >= U256::from(old) * bump;
+    if enough(new.max_fee_per_gas(), old.max_fee_per_gas()) && enough(tip(new), tip(old)) {
+        Ok(())
+    } else {
+        Err(PoolError::ReplacementUnderpriced)
+    }
 }
 
 /// Intrinsic gas of a transaction (EIP-2028 calldata, EIP-2930 access lists, EIP-3860 init code,
@@ -242,6 +443,13 @@ impl Pool {
         if tx.gas_limit() > block.gas_limit {
             return Err(PoolError::ExceedsBlockGasLimit);
         }
+        if tx
+            .envelope
+            .authorization_list()
+            .is_some_and(<[_]>::is_empty)
+        {
+            return Err(PoolError::EmptyAuthList);
+        }
         let needed = intrinsic_gas(tx);
         if tx.gas_limit() < needed {
             return Err(PoolError::IntrinsicGasTooLow {
@@ -278,89 +486,125 @@ impl Pool {
                 state: sender.nonce,
             });
         }
-        let cost =
-            U256::from(tx.gas_limit()) * U256::from(tx.max_fee_per_gas()) + tx.envelope.value();
-        if sender.balance < cost {
-            return Err(PoolError::InsufficientFunds {
-                balance: sender.balance,
-                cost,
-            });
-        }
+        let cost = match max_cost(&tx) {
+            Some(c) if c <= sender.balance => c,
+            c => {
+                return Err(PoolError::InsufficientFunds {
+                    balance: sender.balance,
+                    cost: c.unwrap_or(U256::MAX),
+                });
+            }
+        };
         let hash = tx.hash;
         let signer = tx.signer;
         let mut inner = self.inner.lock();
         if inner.by_hash.contains_key(&hash) {
             return Err(PoolError::AlreadyKnown);
         }
-        let queue = inner.senders.entry(signer).or_default();
-        queue.state_nonce = queue.state_nonce.max(sender.nonce);
-        let replaced = match queue.txs.get(&nonce) {
-            Some(old) => {
-                let bump = 100 + self.config.price_bump_percent;
-                let old_fee = old.max_fee_per_gas();
-                let old_tip = old.envelope.max_priority_fee_per_gas().unwrap_or(old_fee);
-                let new_tip = tx
-                    .envelope
-                    .max_priority_fee_per_gas()
-                    .unwrap_or(tx.max_fee_per_gas());
-                if tx.max_fee_per_gas() * 100 < old_fee * bump || new_tip * 100 < old_tip * bump {
-                    return Err(PoolError::ReplacementUnderpriced);
+        if inner
+            .senders
+            .get(&signer)
+            .is_some_and(|q| q.state_nonce < sender.nonce)
+        {
+            // The pool has not yet seen the block that moved this nonce.
+            inner.settle(signer, sender, false);
+        }
+        let (replaced, queued_after, queued_now) = match inner.senders.get_mut(&signer) {
+            Some(q) => {
+                let old = q.txs.get(&nonce).cloned();
+                if let Some(old) = &old {
+                    replacement_check(old, &tx, self.config.price_bump_percent)?;
                 }
-                Some(old.hash)
+                let others = q
+                    .spent
+                    .saturating_sub(old.as_ref().and_then(|o| max_cost(o)).unwrap_or_default());
+                if others.saturating_add(cost) > sender.balance {
+                    return Err(PoolError::Overdraft {
+                        balance: sender.balance,
+                        spent: others,
+                        cost,
+                    });
+                }
+                (old, nonce > q.queued_from(), q.queued())
             }
-            None => None,
+            None => (None, nonce > sender.nonce, 0),
         };
-        if replaced.is_none() && queue.txs.len() >= self.config.max_account_slots {
-            return Err(PoolError::AccountLimit(queue.txs.len()));
+        if replaced.is_none() {
+            let len = inner.senders.get(&signer).map_or(0, |q| q.txs.len());
+            if len >= self.config.max_account_slots {
+                return Err(PoolError::AccountLimit(len));
+            }
+            if queued_after && queued_now >= self.config.max_account_queued {
+                return Err(PoolError::AccountQueueLimit(queued_now));
+            }
         }
-        if replaced.is_none() && inner.by_hash.len() >= self.config.max_pool_size {
-            self.evict_cheapest(&mut inner, &tx, block.base_fee)?;
-        }
+        self.make_room(&mut inner, &tx, queued_after, block.base_fee)?;
         let tx = Arc::new(tx);
-        let queue = inner.senders.entry(signer).or_default();
-        queue.txs.insert(nonce, tx.clone());
-        let outcome = if nonce < queue.state_nonce + queue.pending_len() as u64 {
-            AddOutcome::Pending
-        } else {
-            AddOutcome::Queued
-        };
-        if let Some(old) = replaced {
-            inner.by_hash.remove(&old);
-        }
-        inner.by_hash.insert(hash, tx);
+        let outcome = inner.with_sender(signer, sender.nonce, |q| {
+            let old = q.insert(tx.clone());
+            q.last_active = Instant::now();
+            let outcome = if nonce < q.queued_from() {
+                AddOutcome::Pending
+            } else {
+                AddOutcome::Queued
+            };
+            (outcome, old.into_iter().collect(), Some(tx))
+        });
+        metrics::gauge!("agnt2_txpool_size").set(inner.by_hash.len() as f64);
+        metrics::gauge!("agnt2_txpool_bytes").set(inner.bytes as f64);
         drop(inner);
         let _ = self.pending_tx.send(hash);
         metrics::counter!("agnt2_txpool_added_total").increment(1);
         Ok(outcome)
     }
 
-    /// Makes room by dropping the highest-nonce transaction of the sender whose last
-    /// transaction pays the least, if `incoming` pays more. Only that one transaction goes,
-    /// and it is the one nothing else depends on.
-    fn evict_cheapest(
+    /// Evicts until `incoming` fits the count, byte and queue limits. Queued transactions go
+    /// first (they cannot run), taken from the sender holding the most; then, only for an
+    /// incoming transaction that pays more, the highest nonce of the sender whose last
+    /// transaction pays least, so nothing left in the pool depends on what went.
+    fn make_room(
         &self,
         inner: &mut Inner,
         incoming: &RecoveredTx,
+        incoming_queued: bool,
         base_fee: u64,
     ) -> Result<(), PoolError> {
+        let size = incoming.encoded.len();
+        let over = |i: &Inner| {
+            i.by_hash.len() >= self.config.max_pool_size
+                || i.bytes + size > self.config.max_pool_bytes
+                || (incoming_queued && i.queued >= self.config.max_queued)
+        };
         let incoming_tip = incoming.effective_tip(base_fee).unwrap_or(0);
-        let victim = inner
-            .senders
-            .iter()
-            .filter(|(a, _)| **a != incoming.signer)
-            .filter_map(|(a, q)| q.txs.last_key_value().map(|(_, t)| (*a, t.clone())))
-            .min_by_key(|(_, t)| t.effective_tip(base_fee).unwrap_or(0));
-        match victim {
-            Some((addr, tx)) if tx.effective_tip(base_fee).unwrap_or(0) < incoming_tip => {
-                if let Some(q) = inner.senders.get_mut(&addr) {
-                    q.txs.remove(&tx.nonce());
-                }
-                inner.by_hash.remove(&tx.hash);
-                metrics::counter!("agnt2_txpool_evicted_total").increment(1);
-                Ok(())
-            }
-            _ => Err(PoolError::PoolFull),
+        while over(inner) {
+            let queued_victim = inner
+                .senders
+                .iter()
+                .filter(|(a, q)| q.queued() > 0 && **a != incoming.signer)
+                .max_by_key(|(_, q)| q.queued())
+                .and_then(|(a, q)| q.txs.last_key_value().map(|(n, _)| (*a, *n)));
+            let victim = match queued_victim {
+                // An incoming queued transaction only displaces another sender's queue.
+                Some(v) => Some(v),
+                None if incoming_queued => None,
+                None => inner
+                    .senders
+                    .iter()
+                    .filter(|(a, _)| **a != incoming.signer)
+                    .filter_map(|(a, q)| q.txs.last_key_value().map(|(n, t)| (*a, *n, t)))
+                    .min_by_key(|(_, _, t)| t.effective_tip(base_fee).unwrap_or(0))
+                    .filter(|(_, _, t)| t.effective_tip(base_fee).unwrap_or(0) < incoming_tip)
+                    .map(|(a, n, _)| (a, n)),
+            };
+            let Some((addr, nonce)) = victim else {
+                return Err(PoolError::PoolFull);
+            };
+            inner.with_sender(addr, 0, |q| {
+                ((), q.remove(nonce).into_iter().collect(), None)
+            });
+            metrics::counter!("agnt2_txpool_evicted_total").increment(1);
         }
+        Ok(())
     }
 
     /// Pending transactions in the order a block should take them: by effective tip across
@@ -388,7 +632,7 @@ impl Pool {
             .senders
             .values()
             .map(|q| {
-                let n = q.pending_len();
+                let n = q.pending;
                 q.txs
                     .range(q.state_nonce..)
                     .take(n)
@@ -430,37 +674,60 @@ impl Pool {
         out
     }
 
-    /// Tells the pool the new account nonces of senders touched by a block: mined (and
-    /// now stale) transactions leave, queued ones may become pending.
-    pub fn on_block(&self, nonces: impl IntoIterator<Item = (Address, u64)>) {
+    /// Tells the pool the new state of senders touched by a block: mined (and now stale)
+    /// transactions leave, queued ones may become pending, and from the first transaction the
+    /// balance no longer covers (counting the ones before it), the sender's transactions are
+    /// dropped. Then runs [`Pool::maintain`].
+    pub fn on_block(&self, senders: impl IntoIterator<Item = (Address, SenderState)>) {
         let mut inner = self.inner.lock();
-        let mut removed = Vec::new();
-        for (addr, nonce) in nonces {
-            let Some(q) = inner.senders.get_mut(&addr) else {
+        for (addr, state) in senders {
+            if !inner.senders.contains_key(&addr) {
                 continue;
-            };
-            q.state_nonce = nonce;
-            let keep = q.txs.split_off(&nonce);
-            removed.extend(q.txs.values().map(|t| t.hash));
-            q.txs = keep;
-            if q.txs.is_empty() {
-                inner.senders.remove(&addr);
+            }
+            let dropped = inner.settle(addr, state, true);
+            if dropped > 0 {
+                metrics::counter!("agnt2_txpool_unaffordable_total").increment(dropped as u64);
             }
         }
-        for h in removed {
-            inner.by_hash.remove(&h);
-        }
+        self.maintain_locked(&mut inner, Instant::now());
         metrics::gauge!("agnt2_txpool_size").set(inner.by_hash.len() as f64);
+        metrics::gauge!("agnt2_txpool_bytes").set(inner.bytes as f64);
+    }
+
+    /// Drops the queued transactions of senders that have added none for the pool's lifetime.
+    pub fn maintain(&self, now: Instant) {
+        let mut inner = self.inner.lock();
+        self.maintain_locked(&mut inner, now);
+    }
+
+    fn maintain_locked(&self, inner: &mut Inner, now: Instant) {
+        let expired: Vec<(Address, u64)> = inner
+            .senders
+            .iter()
+            .filter(|(_, q)| {
+                q.queued() > 0
+                    && now.saturating_duration_since(q.last_active) >= self.config.lifetime
+            })
+            .map(|(a, q)| (*a, q.queued_from()))
+            .collect();
+        for (addr, from) in expired {
+            let gone = inner.with_sender(addr, 0, |q| {
+                let gone = q.truncate(from);
+                (gone.len(), gone, None)
+            });
+            metrics::counter!("agnt2_txpool_expired_total").increment(gone as u64);
+        }
     }
 
     /// Drops one transaction (e.g. found invalid while building).
     pub fn remove(&self, hash: &B256) {
         let mut inner = self.inner.lock();
-        if let Some(tx) = inner.by_hash.remove(hash)
-            && let Some(q) = inner.senders.get_mut(&tx.signer)
-        {
-            q.txs.remove(&tx.nonce());
-        }
+        let Some(tx) = inner.by_hash.get(hash).cloned() else {
+            return;
+        };
+        inner.with_sender(tx.signer, 0, |q| {
+            ((), q.remove(tx.nonce()).into_iter().collect(), None)
+        });
     }
 
     /// A transaction by hash.
@@ -487,8 +754,7 @@ impl Pool {
     /// (pending, queued) counts.
     pub fn status(&self) -> (usize, usize) {
         let inner = self.inner.lock();
-        let pending: usize = inner.senders.values().map(SenderQueue::pending_len).sum();
-        (pending, inner.by_hash.len() - pending)
+        (inner.by_hash.len() - inner.queued, inner.queued)
     }
 
     /// All transactions, split into pending and queued, per sender and nonce.
@@ -503,8 +769,7 @@ impl Pool {
         let mut pending = BTreeMap::new();
         let mut queued = BTreeMap::new();
         for (addr, q) in &inner.senders {
-            let n = q.pending_len();
-            let end = q.state_nonce + n as u64;
+            let end = q.queued_from();
             for (nonce, tx) in &q.txs {
                 let target = if *nonce >= q.state_nonce && *nonce < end {
                     &mut pending

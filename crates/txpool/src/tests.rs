@@ -67,7 +67,7 @@ fn gap_is_queued_until_filled_and_mined_txs_leave() {
     );
     assert_eq!(pool.best_transactions(1_000).len(), 2);
     assert_eq!(pool.status(), (2, 0));
-    pool.on_block([(a.address(), 1)]);
+    pool.on_block([(a.address(), SenderState { nonce: 1, ..RICH })]);
     assert_eq!(pool.len(), 1);
     assert_eq!(pool.pending_nonce(&a.address(), 1), 2);
 }
@@ -146,4 +146,229 @@ fn full_pool_rejects_equal_fee_and_evicts_cheaper() {
             .iter()
             .all(|t| t.effective_tip(1_000).unwrap() >= 10)
     );
+}
+
+/// A type-2 transfer with every field the attacks below choose.
+fn raw_tx(
+    key: &PrivateKeySigner,
+    nonce: u64,
+    fee: u128,
+    tip: u128,
+    value: U256,
+    input: usize,
+) -> RecoveredTx {
+    let t = TxEip1559 {
+        chain_id: CHAIN,
+        nonce,
+        gas_limit: 21_000 + 16 * input as u64 * 4,
+        max_fee_per_gas: fee,
+        max_priority_fee_per_gas: tip,
+        to: TxKind::Call(Address::repeat_byte(7)),
+        value,
+        access_list: Default::default(),
+        input: Bytes::from(vec![1u8; input]),
+    };
+    let sig = key.sign_hash_sync(&t.signature_hash()).unwrap();
+    let raw = OpTxEnvelope::Eip1559(t.into_signed(sig)).encoded_2718();
+    RecoveredTx::decode_user(&raw).unwrap()
+}
+
+const EMPTY: SenderState = SenderState {
+    nonce: 0,
+    balance: U256::ZERO,
+};
+
+#[test]
+fn cost_that_wraps_256_bits_is_unaffordable() {
+    let pool = Pool::new(PoolConfig::new(CHAIN));
+    let key = PrivateKeySigner::random();
+    let fee = u128::MAX;
+    // gas * fee + value wraps to exactly 0 in 256-bit arithmetic.
+    let value = U256::ZERO.wrapping_sub(U256::from(21_000u64) * U256::from(fee));
+    for nonce in [0, 1] {
+        let err = pool
+            .add(raw_tx(&key, nonce, fee, fee, value, 0), EMPTY, BLOCK)
+            .unwrap_err();
+        assert!(
+            matches!(err, PoolError::InsufficientFunds { cost, .. } if cost == U256::MAX),
+            "{err}"
+        );
+    }
+    assert!(pool.is_empty());
+}
+
+#[test]
+fn fee_bump_is_checked_without_overflow() {
+    let pool = Pool::new(PoolConfig::new(CHAIN));
+    let key = PrivateKeySigner::random();
+    let rich = SenderState {
+        nonce: 0,
+        balance: U256::MAX,
+    };
+    // 110 * fee wraps u128: the old check let a 1 gwei transaction replace this one.
+    let fee = (1u128 << 127) / 55 + 1;
+    pool.add(raw_tx(&key, 0, fee, fee, U256::ZERO, 0), rich, BLOCK)
+        .unwrap();
+    let gwei = 1_000_000_000;
+    assert_eq!(
+        pool.add(raw_tx(&key, 0, gwei, gwei, U256::ZERO, 0), rich, BLOCK),
+        Err(PoolError::ReplacementUnderpriced)
+    );
+    assert_eq!(pool.len(), 1);
+}
+
+#[test]
+fn empty_authorization_list_is_refused() {
+    use alloy::consensus::TxEip7702;
+    let key = PrivateKeySigner::random();
+    let t = TxEip7702 {
+        chain_id: CHAIN,
+        nonce: 0,
+        gas_limit: 100_000,
+        max_fee_per_gas: 10_000,
+        max_priority_fee_per_gas: 1,
+        to: Address::repeat_byte(7),
+        value: U256::ZERO,
+        access_list: Default::default(),
+        authorization_list: Vec::new(),
+        input: Bytes::new(),
+    };
+    let sig = key.sign_hash_sync(&t.signature_hash()).unwrap();
+    let raw = OpTxEnvelope::Eip7702(t.into_signed(sig)).encoded_2718();
+    let tx = RecoveredTx::decode_user(&raw).unwrap();
+    let pool = Pool::new(PoolConfig::new(CHAIN));
+    let err = pool.add(tx, RICH, BLOCK).unwrap_err();
+    assert_eq!(err.to_string(), "EIP-7702 transaction with empty auth list");
+}
+
+#[test]
+fn a_sender_cannot_queue_more_than_its_balance_covers() {
+    let pool = Pool::new(PoolConfig::new(CHAIN));
+    let key = PrivateKeySigner::random();
+    let eth = U256::from(10u64).pow(U256::from(18u64));
+    let one_eth = SenderState {
+        nonce: 0,
+        balance: eth,
+    };
+    let spend = eth * U256::from(6u64) / U256::from(10u64);
+    pool.add(raw_tx(&key, 0, 10_000, 1, spend, 0), one_eth, BLOCK)
+        .unwrap();
+    for nonce in 1..10 {
+        let err = pool
+            .add(raw_tx(&key, nonce, 10_000, 1, spend, 0), one_eth, BLOCK)
+            .unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("transaction would cause overdraft"),
+            "{err}"
+        );
+    }
+    assert_eq!(pool.len(), 1);
+}
+
+#[test]
+fn queued_transactions_the_balance_no_longer_covers_are_dropped() {
+    let pool = Pool::new(PoolConfig::new(CHAIN));
+    let key = PrivateKeySigner::random();
+    let state = SenderState {
+        nonce: 0,
+        balance: U256::from(10_000_000_000u64),
+    };
+    for nonce in [0, 1, 3, 4] {
+        pool.add(raw_tx(&key, nonce, 10_000, 1, U256::ZERO, 0), state, BLOCK)
+            .unwrap();
+    }
+    assert_eq!(pool.status(), (2, 2));
+    // Nonce 0 mined; the balance now covers one more transaction only.
+    let cost = U256::from(21_000u64 * 10_000);
+    pool.on_block([(
+        key.address(),
+        SenderState {
+            nonce: 1,
+            balance: cost + U256::from(1u64),
+        },
+    )]);
+    assert_eq!(pool.status(), (1, 0));
+    assert_eq!(pool.pending_nonce(&key.address(), 1), 2);
+}
+
+#[test]
+fn queued_transactions_expire_after_the_lifetime() {
+    let mut config = PoolConfig::new(CHAIN);
+    config.lifetime = Duration::from_secs(60);
+    let pool = Pool::new(config);
+    let (a, b) = (PrivateKeySigner::random(), PrivateKeySigner::random());
+    pool.add(raw_tx(&a, 0, 10_000, 1, U256::ZERO, 0), RICH, BLOCK)
+        .unwrap();
+    pool.add(raw_tx(&a, 2, 10_000, 1, U256::ZERO, 0), RICH, BLOCK)
+        .unwrap();
+    pool.add(raw_tx(&b, 5, 10_000, 1, U256::ZERO, 0), RICH, BLOCK)
+        .unwrap();
+    pool.maintain(Instant::now() + Duration::from_secs(30));
+    assert_eq!(pool.status(), (1, 2));
+    pool.maintain(Instant::now() + Duration::from_secs(61));
+    assert_eq!(pool.status(), (1, 0), "pending transactions do not expire");
+}
+
+#[test]
+fn queues_are_capped_per_sender_and_in_all() {
+    let mut config = PoolConfig::new(CHAIN);
+    config.max_account_queued = 3;
+    config.max_queued = 3;
+    let pool = Pool::new(config);
+    let spammer = PrivateKeySigner::random();
+    for nonce in 1..=3 {
+        pool.add(
+            raw_tx(&spammer, nonce, 10_000, 1, U256::ZERO, 0),
+            RICH,
+            BLOCK,
+        )
+        .unwrap();
+    }
+    assert!(matches!(
+        pool.add(raw_tx(&spammer, 4, 10_000, 1, U256::ZERO, 0), RICH, BLOCK),
+        Err(PoolError::AccountQueueLimit(3))
+    ));
+    // Filling the gap makes them pending: the queue limit does not bound a pending run.
+    pool.add(raw_tx(&spammer, 0, 10_000, 1, U256::ZERO, 0), RICH, BLOCK)
+        .unwrap();
+    pool.add(raw_tx(&spammer, 4, 10_000, 1, U256::ZERO, 0), RICH, BLOCK)
+        .unwrap();
+    let other = PrivateKeySigner::random();
+    for nonce in 10..13 {
+        pool.add(raw_tx(&other, nonce, 10_000, 1, U256::ZERO, 0), RICH, BLOCK)
+            .unwrap();
+    }
+    let third = PrivateKeySigner::random();
+    pool.add(raw_tx(&third, 7, 10_000, 1, U256::ZERO, 0), RICH, BLOCK)
+        .unwrap();
+    // The pool-wide queue is full: the sender holding the most queued lost its last one.
+    assert_eq!(pool.status(), (5, 3));
+    let (_, queued) = pool.content();
+    assert_eq!(queued[&other.address()].len(), 2);
+}
+
+#[test]
+fn pool_bytes_are_capped_and_queued_bytes_go_first() {
+    let mut config = PoolConfig::new(CHAIN);
+    config.max_pool_bytes = 100_000;
+    let pool = Pool::new(config);
+    let spammer = PrivateKeySigner::random();
+    for nonce in 1..=3 {
+        pool.add(
+            raw_tx(&spammer, nonce, 10_000, 5, U256::ZERO, 30_000),
+            RICH,
+            BLOCK,
+        )
+        .unwrap();
+    }
+    let honest = PrivateKeySigner::random();
+    pool.add(
+        raw_tx(&honest, 0, 10_000, 1, U256::ZERO, 30_000),
+        RICH,
+        BLOCK,
+    )
+    .unwrap();
+    assert_eq!(pool.status(), (1, 2));
+    assert_eq!(pool.best_transactions(1_000)[0].signer, honest.address());
 }
