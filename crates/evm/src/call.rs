@@ -5,7 +5,9 @@
 use agnt2_precompiles::AgentPrecompiles;
 use agnt2_storage::StateProvider;
 use alloy::eips::eip7702::SignedAuthorization;
-use alloy_primitives::{Address, Bytes, TxKind, U256};
+use std::time::Instant;
+
+use alloy_primitives::{Address, Bytes, Log, TxKind, U256};
 use op_revm::{DefaultOp, OpBuilder, OpContext, OpHaltReason, OpSpecId, OpTransaction};
 use revm::{
     Context, Database, ExecuteEvm, InspectEvm, Inspector,
@@ -13,7 +15,11 @@ use revm::{
         CfgEnv, TxEnv,
         result::{EVMError, ResultAndState},
     },
-    interpreter::interpreter::EthInterpreter,
+    context_interface::ContextTr,
+    interpreter::{
+        CallInputs, CallOutcome, CreateInputs, CreateOutcome, Interpreter,
+        interpreter::EthInterpreter,
+    },
 };
 
 use crate::{
@@ -57,6 +63,9 @@ pub enum CallError {
     /// The call is not a valid transaction (geth wording).
     #[error("{0}")]
     Invalid(String),
+    /// The call ran past its deadline (geth's `--rpc.evmtimeout` wording).
+    #[error("execution aborted (timeout = {0:?})")]
+    Timeout(std::time::Duration),
     /// State access failed.
     #[error("state: {0}")]
     Db(String),
@@ -174,4 +183,115 @@ where
         .build_op_with_inspector(inspector)
         .with_precompiles(AgentPrecompiles::new(config.spec));
     evm.inspect_tx(env.tx).map_err(call_error)
+}
+
+/// Runs `inner` until a deadline, then halts every frame at its next step (out of gas), so the
+/// transaction ends at once; the caller then refuses the result rather than return it cut
+/// short. The clock is read every 256 steps, which keeps the check off the step's cost.
+pub struct Deadline<I> {
+    inner: I,
+    until: Instant,
+    steps: u32,
+    expired: bool,
+}
+
+impl<I> Deadline<I> {
+    /// `inner`, halted at `until`.
+    pub fn new(inner: I, until: Instant) -> Self {
+        Self {
+            inner,
+            until,
+            steps: 0,
+            expired: Instant::now() >= until,
+        }
+    }
+
+    /// Whether the deadline cut the execution short.
+    pub fn expired(&self) -> bool {
+        self.expired
+    }
+
+    /// The wrapped inspector.
+    pub fn into_inner(self) -> I {
+        self.inner
+    }
+
+    /// The wrapped inspector.
+    pub fn inner(&self) -> &I {
+        &self.inner
+    }
+}
+
+impl<CTX: ContextTr, I: Inspector<CTX, EthInterpreter>> Inspector<CTX, EthInterpreter>
+    for Deadline<I>
+{
+    fn initialize_interp(&mut self, interp: &mut Interpreter<EthInterpreter>, ctx: &mut CTX) {
+        self.inner.initialize_interp(interp, ctx);
+    }
+
+    fn step(&mut self, interp: &mut Interpreter<EthInterpreter>, ctx: &mut CTX) {
+        self.steps = self.steps.wrapping_add(1);
+        if self.expired || (self.steps % 256 == 0 && Instant::now() >= self.until) {
+            self.expired = true;
+            interp.halt_oog();
+            return;
+        }
+        self.inner.step(interp, ctx);
+    }
+
+    fn step_end(&mut self, interp: &mut Interpreter<EthInterpreter>, ctx: &mut CTX) {
+        if !self.expired {
+            self.inner.step_end(interp, ctx);
+        }
+    }
+
+    fn log(&mut self, ctx: &mut CTX, log: Log) {
+        self.inner.log(ctx, log);
+    }
+
+    fn log_full(&mut self, interp: &mut Interpreter<EthInterpreter>, ctx: &mut CTX, log: Log) {
+        self.inner.log_full(interp, ctx, log);
+    }
+
+    fn call(&mut self, ctx: &mut CTX, inputs: &mut CallInputs) -> Option<CallOutcome> {
+        if self.expired || Instant::now() >= self.until {
+            self.expired = true;
+        }
+        self.inner.call(ctx, inputs)
+    }
+
+    fn call_end(&mut self, ctx: &mut CTX, inputs: &CallInputs, outcome: &mut CallOutcome) {
+        self.inner.call_end(ctx, inputs, outcome);
+    }
+
+    fn create(&mut self, ctx: &mut CTX, inputs: &mut CreateInputs) -> Option<CreateOutcome> {
+        self.inner.create(ctx, inputs)
+    }
+
+    fn create_end(&mut self, ctx: &mut CTX, inputs: &CreateInputs, outcome: &mut CreateOutcome) {
+        self.inner.create_end(ctx, inputs, outcome);
+    }
+
+    fn selfdestruct(&mut self, contract: Address, target: Address, value: U256) {
+        self.inner.selfdestruct(contract, target, value);
+    }
+}
+
+/// [`call`], halted at `until` (an RPC's EVM timeout): the result, or
+/// [`CallError::Timeout`] with `limit` when the deadline cut it short.
+pub fn call_until<P: StateProvider>(
+    config: &EvmConfig,
+    next: &NextBlock,
+    db: &mut StateDb<P>,
+    req: &CallRequest,
+    until: Instant,
+    limit: std::time::Duration,
+) -> Result<CallResult, CallError> {
+    let env = call_env(config, next, db, req)?;
+    let mut deadline = Deadline::new(revm::inspector::NoOpInspector, until);
+    let result = inspect(config, next, db, env, &mut deadline)?;
+    if deadline.expired() {
+        return Err(CallError::Timeout(limit));
+    }
+    Ok(result)
 }

@@ -15,7 +15,9 @@ mod l1info;
 mod trace;
 mod txenv;
 
-pub use call::{CallEnv, CallError, CallRequest, CallResult, call, call_env, inspect};
+pub use call::{
+    CallEnv, CallError, CallRequest, CallResult, Deadline, call, call_env, call_until, inspect,
+};
 pub use config::{EvmConfig, NextBlock};
 pub use db::{DbError, StateDb};
 pub use executor::{

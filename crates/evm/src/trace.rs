@@ -11,20 +11,11 @@ use std::time::{Duration, Instant};
 
 use agnt2_storage::StateProvider;
 use alloy::rpc::types::trace::geth::{GethDebugTracingOptions, GethTrace};
-use alloy_primitives::{Address, Log, U256};
-use revm::{
-    Inspector,
-    context_interface::ContextTr,
-    database_interface::WrapDatabaseRef,
-    interpreter::{
-        CallInputs, CallOutcome, CreateInputs, CreateOutcome, Interpreter,
-        interpreter::EthInterpreter,
-    },
-};
+use revm::database_interface::WrapDatabaseRef;
 use revm_inspectors::tracing::{DebugInspector, TransactionContext};
 
 use crate::{
-    call::{CallEnv, CallError, CallResult, inspect},
+    call::{CallEnv, CallError, CallResult, Deadline, inspect},
     config::{EvmConfig, NextBlock},
     db::StateDb,
 };
@@ -63,65 +54,6 @@ pub fn parse_timeout(s: &str) -> Option<Duration> {
     Duration::try_from_secs_f64(seconds).ok()
 }
 
-/// Runs `inner` until a deadline, then halts every frame at its next step (out of gas), so the
-/// transaction ends at once; the trace is then refused rather than returned cut short.
-struct Deadline<I> {
-    inner: I,
-    until: Instant,
-    expired: bool,
-}
-
-impl<CTX: ContextTr, I: Inspector<CTX, EthInterpreter>> Inspector<CTX, EthInterpreter>
-    for Deadline<I>
-{
-    fn initialize_interp(&mut self, interp: &mut Interpreter<EthInterpreter>, ctx: &mut CTX) {
-        self.inner.initialize_interp(interp, ctx);
-    }
-
-    fn step(&mut self, interp: &mut Interpreter<EthInterpreter>, ctx: &mut CTX) {
-        if self.expired || Instant::now() >= self.until {
-            self.expired = true;
-            interp.halt_oog();
-            return;
-        }
-        self.inner.step(interp, ctx);
-    }
-
-    fn step_end(&mut self, interp: &mut Interpreter<EthInterpreter>, ctx: &mut CTX) {
-        if !self.expired {
-            self.inner.step_end(interp, ctx);
-        }
-    }
-
-    fn log(&mut self, ctx: &mut CTX, log: Log) {
-        self.inner.log(ctx, log);
-    }
-
-    fn log_full(&mut self, interp: &mut Interpreter<EthInterpreter>, ctx: &mut CTX, log: Log) {
-        self.inner.log_full(interp, ctx, log);
-    }
-
-    fn call(&mut self, ctx: &mut CTX, inputs: &mut CallInputs) -> Option<CallOutcome> {
-        self.inner.call(ctx, inputs)
-    }
-
-    fn call_end(&mut self, ctx: &mut CTX, inputs: &CallInputs, outcome: &mut CallOutcome) {
-        self.inner.call_end(ctx, inputs, outcome);
-    }
-
-    fn create(&mut self, ctx: &mut CTX, inputs: &mut CreateInputs) -> Option<CreateOutcome> {
-        self.inner.create(ctx, inputs)
-    }
-
-    fn create_end(&mut self, ctx: &mut CTX, inputs: &CreateInputs, outcome: &mut CreateOutcome) {
-        self.inner.create_end(ctx, inputs, outcome);
-    }
-
-    fn selfdestruct(&mut self, contract: Address, target: Address, value: U256) {
-        self.inner.selfdestruct(contract, target, value);
-    }
-}
-
 /// Traces `env` on top of `db` with the tracer `opts` names. Returns the trace and the
 /// execution result (not committed).
 pub fn trace<P: StateProvider>(
@@ -139,18 +71,14 @@ pub fn trace<P: StateProvider>(
         None => DEFAULT_TRACE_TIMEOUT,
     };
     let inner = DebugInspector::new(opts.clone()).map_err(|e| TraceError::Tracer(e.to_string()))?;
-    let mut inspector = Deadline {
-        inner,
-        until: Instant::now() + timeout,
-        expired: false,
-    };
+    let mut inspector = Deadline::new(inner, Instant::now() + timeout);
     let tx_env = env.tx.clone();
     let result = inspect(config, next, WrapDatabaseRef(db), env, &mut inspector)?;
-    if inspector.expired {
+    if inspector.expired() {
         return Err(TraceError::Timeout);
     }
     let trace = inspector
-        .inner
+        .into_inner()
         .get_result(
             Some(tx),
             &tx_env,

@@ -121,6 +121,47 @@ struct NodeArgs {
     /// Largest block range for eth_getLogs.
     #[arg(long = "rpc.max-logs-range", default_value_t = 10_000)]
     max_logs_range: u64,
+    /// Most logs one eth_getLogs or filter answer holds (reth's default).
+    #[arg(long = "rpc.max-logs-per-response", default_value_t = 20_000)]
+    max_logs_per_response: usize,
+    /// Most addresses one log filter may name.
+    #[arg(long = "rpc.max-filter-addresses", default_value_t = 1_000)]
+    max_filter_addresses: usize,
+    /// Most alternatives in one topic position of a log filter.
+    #[arg(long = "rpc.max-filter-topics", default_value_t = 1_000)]
+    max_filter_topics: usize,
+    /// Most installed polling filters (eth_newFilter and friends).
+    #[arg(long = "rpc.max-filters", default_value_t = 10_000)]
+    max_filters: usize,
+    /// How long a polling filter lives without a poll (geth: 5m).
+    #[arg(long = "rpc.filter-timeout", default_value = "5m", value_parser = parse_duration)]
+    filter_timeout: Duration,
+    /// Most gas one eth_call, eth_estimateGas, eth_createAccessList, eth_simulateV1 or
+    /// debug_traceCall may use (geth's default).
+    #[arg(long = "rpc.gascap", default_value_t = agnt2_rpc::DEFAULT_GAS_CAP)]
+    gas_cap: u64,
+    /// How long one request may execute before it is aborted (geth's default).
+    #[arg(long = "rpc.evmtimeout", default_value = "5s", value_parser = parse_duration)]
+    evm_timeout: Duration,
+    /// How long all requests of one batch may execute together.
+    #[arg(long = "rpc.batch-evmtimeout", default_value = "10s", value_parser = parse_duration)]
+    batch_evm_timeout: Duration,
+    /// Most transactions txpool_content lists; past it, use txpool_contentFrom.
+    #[arg(long = "rpc.max-txpool-content", default_value_t = 10_000)]
+    max_txpool_content: usize,
+    /// How long a new connection may take to send its first request's headers.
+    #[arg(long = "rpc.header-timeout", default_value = "10s", value_parser = parse_duration)]
+    header_timeout: Duration,
+    /// How long one HTTP request may take, reading its body included (geth: 30s).
+    #[arg(long = "rpc.request-timeout", default_value = "30s", value_parser = parse_duration)]
+    request_timeout: Duration,
+    /// Most concurrent RPC connections.
+    #[arg(long = "rpc.max-connections", default_value_t = 1_000)]
+    max_connections: u32,
+    /// Notifications queued per connection; a subscriber whose queue stays full for 2 s is
+    /// dropped.
+    #[arg(long = "rpc.subscription-buffer", default_value_t = 1_024)]
+    subscription_buffer: u32,
     /// Accept legacy transactions without an EIP-155 chain id (presigned keyless deployments).
     #[arg(long = "rpc.allow-unprotected-txs")]
     allow_unprotected_txs: bool,
@@ -378,6 +419,15 @@ async fn run_node(args: NodeArgs) -> eyre::Result<()> {
     let rpc_config = RpcConfig {
         max_logs_range: args.max_logs_range,
         allow_unprotected_txs: args.allow_unprotected_txs,
+        max_logs_per_response: args.max_logs_per_response,
+        max_filter_addresses: args.max_filter_addresses,
+        max_filter_topics: args.max_filter_topics,
+        max_filters: args.max_filters,
+        filter_timeout: args.filter_timeout,
+        gas_cap: args.gas_cap,
+        evm_timeout: args.evm_timeout,
+        batch_evm_timeout: args.batch_evm_timeout,
+        max_txpool_content: args.max_txpool_content,
         accounts: if args.dev {
             accounts.iter().map(|(a, _)| *a).collect()
         } else {
@@ -397,6 +447,10 @@ async fn run_node(args: NodeArgs) -> eyre::Result<()> {
         addr: SocketAddr::new(args.http_addr, args.http_port),
         max_request_body_size: args.max_request_size,
         max_batch_size: args.max_batch_size,
+        max_connections: args.max_connections,
+        header_timeout: args.header_timeout,
+        request_timeout: args.request_timeout,
+        subscription_buffer: args.subscription_buffer,
         ..Default::default()
     };
     let (addr, handle) = start_server(&server_config, ctx)

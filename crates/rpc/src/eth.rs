@@ -183,8 +183,51 @@ pub(crate) fn position(block: &SealedBlock, index: usize) -> TxPosition {
     }
 }
 
+/// `txpool_content`'s shape: sender → nonce → transaction.
+fn render_pool(
+    m: std::collections::BTreeMap<Address, std::collections::BTreeMap<u64, Arc<RecoveredTx>>>,
+) -> Value {
+    let mut out = serde_json::Map::new();
+    for (addr, txs) in m {
+        let mut inner = serde_json::Map::new();
+        for (nonce, tx) in txs {
+            inner.insert(
+                nonce.to_string(),
+                serde_json::to_value(rpc_transaction(&tx, None, None)).unwrap_or(Value::Null),
+            );
+        }
+        out.insert(addr.to_checksum(None), Value::Object(inner));
+    }
+    Value::Object(out)
+}
+
 fn to_json<T: serde::Serialize>(v: T) -> RpcResult<Value> {
     serde_json::to_value(v).map_err(internal)
+}
+
+/// geth's rules for reward percentiles: at most `max`, each in 0..=100, non-decreasing.
+fn check_percentiles(ps: &[f64], max: usize) -> RpcResult<()> {
+    if ps.len() > max {
+        return Err(crate::errors::invalid_params(format!(
+            "too many reward percentiles: {} (limit {max})",
+            ps.len()
+        )));
+    }
+    for (i, p) in ps.iter().enumerate() {
+        if !(0.0..=100.0).contains(p) {
+            return Err(crate::errors::invalid_params(format!(
+                "invalid reward percentile: {p}"
+            )));
+        }
+        if i > 0 && *p < ps[i - 1] {
+            return Err(crate::errors::invalid_params(format!(
+                "invalid reward percentile: #{}:{} > #{i}:{p}",
+                i - 1,
+                ps[i - 1]
+            )));
+        }
+    }
+    Ok(())
 }
 
 fn fee_history(
@@ -193,6 +236,9 @@ fn fee_history(
     newest: BlockNumberOrTag,
     percentiles: Option<Vec<f64>>,
 ) -> RpcResult<FeeHistory> {
+    if let Some(ps) = &percentiles {
+        check_percentiles(ps, ctx.config.max_fee_history_percentiles)?;
+    }
     let count = count.clamp(1, 1024);
     let newest = ctx.resolve_tag(newest)?.min(ctx.head_number()?);
     let oldest = newest.saturating_sub(count - 1);
@@ -599,24 +645,30 @@ pub(crate) fn register(m: &mut RpcModule<Ctx>) {
         Ok(json!({ "pending": U64::from(pending), "queued": U64::from(queued) }))
     });
     blocking!(m, "txpool_content", |_p, c| {
+        let max = c.config.max_txpool_content;
+        let len = c.pool.len();
+        if len > max {
+            return Err(server_error(format!(
+                "txpool holds {len} transactions, more than txpool_content lists ({max}): \
+                 use txpool_contentFrom or txpool_status"
+            )));
+        }
         let (pending, queued) = c.pool.content();
-        let render = |m: std::collections::BTreeMap<
-            Address,
-            std::collections::BTreeMap<u64, Arc<RecoveredTx>>,
-        >| {
-            let mut out = serde_json::Map::new();
-            for (addr, txs) in m {
-                let mut inner = serde_json::Map::new();
-                for (nonce, tx) in txs {
-                    inner.insert(
+        Ok(json!({ "pending": render_pool(pending), "queued": render_pool(queued) }))
+    });
+    blocking!(m, "txpool_contentFrom", |p, c| {
+        let address: Address = p.sequence().next()?;
+        let (pending, queued) = c.pool.content_from(&address);
+        let render = |txs: std::collections::BTreeMap<u64, Arc<RecoveredTx>>| {
+            txs.into_iter()
+                .map(|(nonce, tx)| {
+                    (
                         nonce.to_string(),
                         serde_json::to_value(rpc_transaction(&tx, None, None))
                             .unwrap_or(Value::Null),
-                    );
-                }
-                out.insert(addr.to_checksum(None), Value::Object(inner));
-            }
-            Value::Object(out)
+                    )
+                })
+                .collect::<serde_json::Map<_, _>>()
         };
         Ok(json!({ "pending": render(pending), "queued": render(queued) }))
     });

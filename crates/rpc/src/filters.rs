@@ -1,9 +1,13 @@
 //! Logs, polling filters and WebSocket subscriptions.
 
-use std::{collections::HashMap, sync::Arc, time::Instant};
+use std::{
+    collections::HashMap,
+    sync::Arc,
+    time::{Duration, Instant},
+};
 
 use alloy::rpc::types::{Filter, FilterBlockOption, Log as RpcLog};
-use alloy_primitives::{B256, U256};
+use alloy_primitives::{B256, Bloom, BloomInput, U256};
 use jsonrpsee::{
     PendingSubscriptionSink, RpcModule, SubscriptionMessage,
     core::{RpcResult, SubscriptionError},
@@ -18,9 +22,6 @@ use crate::{
     errors::{internal, invalid_params, server_error},
     eth::position,
 };
-
-/// Filters expire after this long without a poll (geth: 5 minutes).
-const FILTER_TTL_SECS: u64 = 300;
 
 #[derive(Debug)]
 enum Kind {
@@ -43,9 +44,16 @@ pub(crate) struct Filters {
 }
 
 impl Filters {
-    fn install(&mut self, kind: Kind) -> U256 {
-        self.map
-            .retain(|_, f| f.last_poll.elapsed().as_secs() < FILTER_TTL_SECS);
+    /// Installs `kind`, or refuses when `max` filters are live.
+    fn install(&mut self, kind: Kind, max: usize, ttl: Duration) -> RpcResult<U256> {
+        if self.map.len() >= max {
+            self.sweep(ttl);
+            if self.map.len() >= max {
+                return Err(server_error(format!(
+                    "too many filters installed (limit {max}): uninstall unused ones"
+                )));
+            }
+        }
         self.next_id += 1;
         // Ids are unguessable-looking but unique: counter mixed with the process start.
         let id = U256::from(self.next_id) | (U256::from(std::process::id()) << 64);
@@ -56,34 +64,119 @@ impl Filters {
                 last_poll: Instant::now(),
             },
         );
-        id
+        metrics::gauge!("agnt2_rpc_filters").set(self.map.len() as f64);
+        Ok(id)
+    }
+
+    /// Drops filters not polled within `ttl` (geth: 5 minutes).
+    pub(crate) fn sweep(&mut self, ttl: Duration) {
+        self.map.retain(|_, f| f.last_poll.elapsed() < ttl);
+        metrics::gauge!("agnt2_rpc_filters").set(self.map.len() as f64);
     }
 }
 
-/// Logs of blocks `from..=to` matching `filter`.
+/// Sweeps expired filters on a timer, so they go even when nobody installs another.
+pub(crate) fn spawn_sweeper(ctx: std::sync::Weak<RpcContext>) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(5));
+        loop {
+            tick.tick().await;
+            let Some(ctx) = ctx.upgrade() else { break };
+            ctx.filters.lock().sweep(ctx.config.filter_timeout);
+        }
+    });
+}
+
+/// A log filter checked against the limits and with its bloom inputs hashed once, not once
+/// per block.
+struct Matcher {
+    addresses: Vec<Bloom>,
+    topics: Vec<Vec<Bloom>>,
+}
+
+impl Matcher {
+    fn new(ctx: &RpcContext, filter: &Filter) -> RpcResult<Self> {
+        check_filter(ctx, filter)?;
+        let bloom = |input: &[u8]| {
+            let mut b = Bloom::ZERO;
+            b.accrue(BloomInput::Raw(input));
+            b
+        };
+        Ok(Self {
+            addresses: filter.address.iter().map(|a| bloom(a.as_slice())).collect(),
+            topics: filter
+                .topics
+                .iter()
+                .map(|t| t.iter().map(|h| bloom(h.as_slice())).collect())
+                .collect(),
+        })
+    }
+
+    /// Whether a block with `bloom` may hold a matching log.
+    fn may_match(&self, bloom: &Bloom) -> bool {
+        let any = |set: &[Bloom]| set.is_empty() || set.iter().any(|b| bloom.contains(b));
+        any(&self.addresses) && self.topics.iter().all(|t| any(t))
+    }
+}
+
+/// Refuses filters past the address and topic limits (geth's).
+pub(crate) fn check_filter(ctx: &RpcContext, filter: &Filter) -> RpcResult<()> {
+    let max = ctx.config.max_filter_addresses;
+    if filter.address.len() > max {
+        return Err(invalid_params(format!(
+            "too many addresses in filter: {} (limit {max})",
+            filter.address.len()
+        )));
+    }
+    let max = ctx.config.max_filter_topics;
+    if filter.topics.iter().any(|t| t.len() > max) {
+        return Err(invalid_params(format!(
+            "too many topics in one filter position (limit {max})"
+        )));
+    }
+    Ok(())
+}
+
+/// Logs of blocks `from..=to` matching `filter`, refused (before more are gathered) once
+/// there are more than `--rpc.max-logs-per-response`.
 fn logs_in_range(ctx: &RpcContext, filter: &Filter, from: u64, to: u64) -> RpcResult<Vec<RpcLog>> {
+    let matcher = Matcher::new(ctx, filter)?;
+    let max = ctx.config.max_logs_per_response;
     let mut out = Vec::new();
     for n in from..=to {
         let Some(header) = ctx.db.header(n).map_err(internal)? else {
             break;
         };
-        if !filter.matches_bloom(header.logs_bloom) {
+        if !matcher.may_match(&header.logs_bloom) {
             continue;
         }
         let Some((block, receipts)) = ctx.load_block(n)? else {
             break;
         };
-        out.extend(block_logs(&block, &receipts, filter));
+        if !block_logs(&block, &receipts, filter, max - out.len(), &mut out) {
+            return Err(server_error(if n > from {
+                format!(
+                    "query exceeds max results {max}, retry with the range {from}-{}",
+                    n - 1
+                )
+            } else {
+                format!("query exceeds max results {max} in block {n}")
+            }));
+        }
     }
     Ok(out)
 }
 
+/// Appends the logs of `block` matching `filter` to `out`; `false` (leaving `out` part-filled)
+/// as soon as more than `room` match.
 fn block_logs(
     block: &agnt2_primitives::SealedBlock,
     receipts: &[agnt2_primitives::StoredReceipt],
     filter: &Filter,
-) -> Vec<RpcLog> {
-    let mut out = Vec::new();
+    room: usize,
+    out: &mut Vec<RpcLog>,
+) -> bool {
+    let mut added = 0;
     for (i, (tx, r)) in block.transactions.iter().zip(receipts).enumerate() {
         if r.receipt.logs().is_empty() {
             continue;
@@ -91,11 +184,26 @@ fn block_logs(
         let pos: TxPosition = position(block, i);
         for log in rpc_logs(r, tx.hash, pos, first_log_index(receipts, i)) {
             if filter.matches(&log.inner) {
+                if added == room {
+                    return false;
+                }
                 out.push(log);
+                added += 1;
             }
         }
     }
-    out
+    true
+}
+
+/// The block range a filter covers from `from`, refused past `--rpc.max-logs-range`.
+fn check_range(ctx: &RpcContext, from: u64, to: u64) -> RpcResult<()> {
+    if to - from >= ctx.config.max_logs_range {
+        return Err(server_error(format!(
+            "query exceeds max block range {}",
+            ctx.config.max_logs_range
+        )));
+    }
+    Ok(())
 }
 
 fn get_logs(ctx: &RpcContext, filter: &Filter) -> RpcResult<Vec<RpcLog>> {
@@ -129,12 +237,7 @@ fn get_logs(ctx: &RpcContext, filter: &Filter) -> RpcResult<Vec<RpcLog>> {
                     Err(invalid_params("invalid block range params"))
                 };
             }
-            if to - from >= ctx.config.max_logs_range {
-                return Err(server_error(format!(
-                    "query exceeds max block range {}",
-                    ctx.config.max_logs_range
-                )));
-            }
+            check_range(ctx, from, to)?;
             logs_in_range(ctx, filter, from, to)
         }
     }
@@ -158,6 +261,7 @@ pub(crate) fn register(m: &mut RpcModule<RpcContext>) {
     });
     reg(m, "eth_newFilter", |c, p| {
         let filter: Filter = p.sequence().next()?;
+        check_filter(c, &filter)?;
         let next = match filter.block_option {
             FilterBlockOption::Range {
                 from_block: Some(t),
@@ -165,18 +269,31 @@ pub(crate) fn register(m: &mut RpcModule<RpcContext>) {
             } => c.resolve_tag(t)?,
             _ => c.head_number()? + 1,
         };
-        Ok(json!(c.filters.lock().install(Kind::Logs {
+        let kind = Kind::Logs {
             filter: Box::new(filter),
-            next
-        })))
+            next,
+        };
+        Ok(json!(c.filters.lock().install(
+            kind,
+            c.config.max_filters,
+            c.config.filter_timeout
+        )?))
     });
     reg(m, "eth_newBlockFilter", |c, _p| {
         let next = c.head_number()? + 1;
-        Ok(json!(c.filters.lock().install(Kind::Blocks { next })))
+        Ok(json!(c.filters.lock().install(
+            Kind::Blocks { next },
+            c.config.max_filters,
+            c.config.filter_timeout
+        )?))
     });
     reg(m, "eth_newPendingTransactionFilter", |c, _p| {
         let rx = c.pool.subscribe();
-        Ok(json!(c.filters.lock().install(Kind::Pending { rx })))
+        Ok(json!(c.filters.lock().install(
+            Kind::Pending { rx },
+            c.config.max_filters,
+            c.config.filter_timeout
+        )?))
     });
     reg(m, "eth_uninstallFilter", |c, p| {
         let id: U256 = p.sequence().next()?;
@@ -234,6 +351,7 @@ pub(crate) fn register(m: &mut RpcModule<RpcContext>) {
                 if from > to {
                     return Ok(json!([]));
                 }
+                check_range(c, from, to)?;
                 Ok(json!(logs_in_range(c, &filter, from, to)?))
             }
         }
@@ -291,11 +409,14 @@ async fn subscribe(
                     return Ok(());
                 }
             };
+            if let Err(e) = check_filter(&ctx, &filter) {
+                pending.reject(e).await;
+                return Ok(());
+            }
             forward(pending, ctx.blocks.subscribe(), move |b| {
-                block_logs(&b.block, &b.receipts, &filter)
-                    .iter()
-                    .map(serde_json::value::to_raw_value)
-                    .collect()
+                let mut logs = Vec::new();
+                block_logs(&b.block, &b.receipts, &filter, usize::MAX, &mut logs);
+                logs.iter().map(serde_json::value::to_raw_value).collect()
             })
             .await
         }
@@ -318,8 +439,14 @@ async fn subscribe(
     }
 }
 
+/// How long a notification may wait for room in a subscriber's queue (jsonrpsee's per-connection
+/// message buffer) before the subscriber is dropped.
+const SUBSCRIBER_SEND_TIMEOUT: Duration = Duration::from_secs(2);
+
 /// Accepts the subscription and forwards every item of `rx`, rendered by `render`, until the
-/// client goes away. Lagging subscribers skip what they missed rather than block the node.
+/// client goes away. A subscriber that does not read is dropped once its queue stays full for
+/// [`SUBSCRIBER_SEND_TIMEOUT`], so it holds at most its queue and the blocks of that wait, not
+/// every block since it stopped reading.
 async fn forward<T: Clone>(
     pending: PendingSubscriptionSink,
     mut rx: broadcast::Receiver<T>,
@@ -332,8 +459,18 @@ async fn forward<T: Clone>(
             msg = rx.recv() => match msg {
                 Ok(item) => {
                     for raw in render(item)? {
-                        if sink.send(SubscriptionMessage::from(raw)).await.is_err() {
-                            return Ok(());
+                        match sink
+                            .send_timeout(SubscriptionMessage::from(raw), SUBSCRIBER_SEND_TIMEOUT)
+                            .await
+                        {
+                            Ok(()) => {}
+                            Err(jsonrpsee::core::server::SendTimeoutError::Timeout(_)) => {
+                                metrics::counter!("agnt2_rpc_slow_subscribers_dropped_total")
+                                    .increment(1);
+                                tracing::debug!("dropping a subscriber that stopped reading");
+                                return Err("subscriber too slow: its queue stayed full".into());
+                            }
+                            Err(_) => return Ok(()),
                         }
                     }
                 }

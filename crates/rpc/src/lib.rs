@@ -12,8 +12,9 @@ macro_rules! blocking {
         $module
             .register_blocking_method::<jsonrpsee::core::RpcResult<serde_json::Value>, _>(
                 $name,
-                move |$params, $ctx, _| {
+                move |$params, $ctx, ext| {
                     let $ctx: &$crate::RpcContext = &$ctx;
+                    let _budget = $crate::budget::enter($ctx, &ext);
                     $body
                 },
             )
@@ -22,6 +23,7 @@ macro_rules! blocking {
 }
 
 mod agent;
+mod budget;
 mod convert;
 mod errors;
 mod eth;
@@ -56,7 +58,32 @@ pub struct RpcConfig {
     pub suggested_tip: u128,
     /// Admit legacy transactions without an EIP-155 chain id (`--rpc.allow-unprotected-txs`).
     pub allow_unprotected_txs: bool,
+    /// Most gas one simulated call may have (`--rpc.gascap`).
+    pub gas_cap: u64,
+    /// How long one request may execute (`--rpc.evmtimeout`).
+    pub evm_timeout: Duration,
+    /// How long all requests of one batch may execute together (`--rpc.batch-evmtimeout`).
+    pub batch_evm_timeout: Duration,
+    /// Most logs one `eth_getLogs` / filter answer holds (`--rpc.max-logs-per-response`).
+    pub max_logs_per_response: usize,
+    /// Most addresses one log filter may name (`--rpc.max-filter-addresses`).
+    pub max_filter_addresses: usize,
+    /// Most alternatives in one topic position of a log filter (`--rpc.max-filter-topics`).
+    pub max_filter_topics: usize,
+    /// Most installed polling filters (`--rpc.max-filters`).
+    pub max_filters: usize,
+    /// How long an unpolled filter lives (`--rpc.filter-timeout`).
+    pub filter_timeout: Duration,
+    /// Most transactions `txpool_content` lists (`--rpc.max-txpool-content`).
+    pub max_txpool_content: usize,
+    /// Most reward percentiles one `eth_feeHistory` takes.
+    pub max_fee_history_percentiles: usize,
 }
+
+/// geth's `--rpc.gascap` default.
+pub const DEFAULT_GAS_CAP: u64 = 50_000_000;
+/// geth's `--rpc.evmtimeout` default.
+pub const DEFAULT_EVM_TIMEOUT: Duration = Duration::from_secs(5);
 
 impl Default for RpcConfig {
     fn default() -> Self {
@@ -66,6 +93,16 @@ impl Default for RpcConfig {
             accounts: Vec::new(),
             suggested_tip: 1_000_000,
             allow_unprotected_txs: false,
+            gas_cap: DEFAULT_GAS_CAP,
+            evm_timeout: DEFAULT_EVM_TIMEOUT,
+            batch_evm_timeout: Duration::from_secs(10),
+            max_logs_per_response: 20_000,
+            max_filter_addresses: 1_000,
+            max_filter_topics: 1_000,
+            max_filters: 10_000,
+            filter_timeout: Duration::from_secs(300),
+            max_txpool_content: 10_000,
+            max_fee_history_percentiles: 100,
         }
     }
 }

@@ -72,7 +72,15 @@ where
         .instrument(span)
     }
 
-    fn batch<'a>(&self, batch: Batch<'a>) -> impl Future<Output = Self::BatchResponse> + Send + 'a {
+    fn batch<'a>(
+        &self,
+        mut batch: Batch<'a>,
+    ) -> impl Future<Output = Self::BatchResponse> + Send + 'a {
+        // Every entry shares the batch's execution budget (see `budget`).
+        let started = crate::budget::BatchStarted(Instant::now());
+        for entry in batch.iter_mut().flatten() {
+            entry.extensions_mut().insert(started);
+        }
         let span = tracing::debug_span!("rpc_batch", len = batch.len());
         metrics::counter!("agnt2_rpc_batches_total").increment(1);
         self.0.batch(batch).instrument(span)

@@ -1,6 +1,6 @@
 //! The HTTP + WebSocket transport.
 
-use std::{net::SocketAddr, sync::Arc};
+use std::{net::SocketAddr, sync::Arc, time::Duration};
 
 use jsonrpsee::server::{
     BatchRequestConfig, IdProvider, RandomIntegerIdProvider, Server, ServerConfig, ServerHandle,
@@ -23,6 +23,14 @@ pub struct RpcServerConfig {
     pub max_batch_size: u32,
     /// Most concurrent connections.
     pub max_connections: u32,
+    /// How long a new connection may take to send its first request's headers.
+    pub header_timeout: Duration,
+    /// How long one HTTP request may take, reading its body included (a body that trickles in
+    /// is cut off here).
+    pub request_timeout: Duration,
+    /// Messages queued per connection for subscriptions; a subscriber whose queue stays full
+    /// is dropped.
+    pub subscription_buffer: u32,
 }
 
 impl Default for RpcServerConfig {
@@ -33,6 +41,9 @@ impl Default for RpcServerConfig {
             max_response_body_size: 150 * 1024 * 1024,
             max_batch_size: 1_000,
             max_connections: 1_000,
+            header_timeout: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(30),
+            subscription_buffer: 1_024,
         }
     }
 }
@@ -61,6 +72,8 @@ pub async fn start_server(
         .max_connections(config.max_connections)
         .set_batch_request_config(BatchRequestConfig::Limit(config.max_batch_size))
         .set_id_provider(HexIds)
+        .set_first_request_timeout(Some(config.header_timeout))
+        .set_message_buffer_capacity(config.subscription_buffer)
         .build();
     let cors = CorsLayer::new()
         .allow_origin(Any)
@@ -72,7 +85,12 @@ pub async fn start_server(
         .allow_headers(Any);
     let server = Server::builder()
         .set_config(server_config)
-        .set_http_middleware(tower::ServiceBuilder::new().layer(cors))
+        .set_http_middleware(tower::ServiceBuilder::new().layer(cors).layer(
+            tower_http::timeout::TimeoutLayer::with_status_code(
+                hyper::StatusCode::REQUEST_TIMEOUT,
+                config.request_timeout,
+            ),
+        ))
         .set_rpc_middleware(
             jsonrpsee::server::middleware::rpc::RpcServiceBuilder::new()
                 .layer(crate::middleware::TracedLayer),
@@ -80,6 +98,7 @@ pub async fn start_server(
         .build(config.addr)
         .await?;
     let addr = server.local_addr()?;
+    crate::filters::spawn_sweeper(Arc::downgrade(&ctx));
     let handle = server.start(rpc_module(ctx));
     Ok((addr, handle))
 }

@@ -4,8 +4,8 @@
 //! authorizations count the same everywhere.
 
 use agnt2_evm::{
-    AccessListInspector, CallError, CallRequest, CallResult, NextBlock, StateDb, call, call_env,
-    inspect,
+    AccessListInspector, CallError, CallRequest, CallResult, Deadline, NextBlock, StateDb,
+    call_env, call_until, inspect,
 };
 use agnt2_storage::StateProvider;
 use alloy::{
@@ -43,6 +43,16 @@ pub(crate) type SimDb = StateDb<Box<dyn StateProvider>>;
 const MAX_SIMULATE_BLOCKS: usize = 256;
 
 /// Turns a `TransactionRequest` into the executor's call parameters.
+/// geth's `--rpc.gascap`: a call gets at most the cap, whatever it asks for (the block gas
+/// limit still bounds it further).
+pub(crate) fn cap_gas(req: &mut CallRequest) {
+    req.gas = Some(
+        req.gas
+            .unwrap_or(u64::MAX)
+            .min(crate::budget::current().gas_cap),
+    );
+}
+
 pub(crate) fn call_request(req: &TransactionRequest) -> RpcResult<CallRequest> {
     let input = req
         .input
@@ -68,6 +78,7 @@ pub(crate) fn call_request(req: &TransactionRequest) -> RpcResult<CallRequest> {
 pub(crate) fn call_error(e: CallError) -> ErrorObjectOwned {
     match e {
         CallError::Invalid(m) => server_error(m),
+        e @ CallError::Timeout(_) => server_error(e.to_string()),
         CallError::Db(m) => internal(m),
     }
 }
@@ -163,7 +174,18 @@ fn run_call(
     overrides: Option<StateOverride>,
 ) -> RpcResult<CallResult> {
     let (env, mut db) = sim_base(ctx, block, overrides)?;
-    call(ctx.builder.evm_config(), &env, &mut db, req).map_err(call_error)
+    let budget = crate::budget::current();
+    let mut req = req.clone();
+    cap_gas(&mut req);
+    call_until(
+        ctx.builder.evm_config(),
+        &env,
+        &mut db,
+        &req,
+        budget.until,
+        budget.limit,
+    )
+    .map_err(call_error)
 }
 
 /// A call's return data, or geth's error for a revert or halt.
@@ -193,12 +215,21 @@ fn estimate(
     overrides: Option<StateOverride>,
 ) -> RpcResult<u64> {
     let (env, _) = ctx.builder.next_block_env(now_secs()).map_err(internal)?;
+    cap_gas(&mut creq);
     let cap = creq.gas.unwrap_or(env.gas_limit).min(env.gas_limit);
     creq.gas = Some(cap);
     let first = run_call(ctx, &creq, block, overrides.clone())?;
-    if !first.result.is_success() {
-        call_output(&first.result)?;
-        return Err(server_error("gas required exceeds allowance"));
+    match &first.result {
+        ExecutionResult::Success { .. } => {}
+        // geth: a revert answers with its reason; anything else did not fit the allowance.
+        ExecutionResult::Revert { .. } => {
+            call_output(&first.result)?;
+        }
+        ExecutionResult::Halt { .. } => {
+            return Err(server_error(format!(
+                "gas required exceeds allowance ({cap})"
+            )));
+        }
     }
     // Between the gas used (a lower bound) and the cap; most calls (transfers among them)
     // need no more than they used, so that is the first try and often the exact answer.
@@ -247,6 +278,7 @@ fn access_list(
     overrides: Option<StateOverride>,
 ) -> RpcResult<Value> {
     let mut creq = call_request(&req)?;
+    cap_gas(&mut creq);
     let config = ctx.builder.evm_config();
     let mut list = creq.access_list.clone();
     let mut last = None;
@@ -255,9 +287,13 @@ fn access_list(
         creq.access_list = list.clone();
         let (env, mut db) = sim_base(ctx, block, overrides.clone())?;
         let env_tx = call_env(config, &env, &mut db, &creq).map_err(call_error)?;
-        let mut inspector = AccessListInspector::new(list.clone());
+        let budget = crate::budget::current();
+        let mut inspector = Deadline::new(AccessListInspector::new(list.clone()), budget.until);
         let out = inspect(config, &env, &mut db, env_tx, &mut inspector).map_err(call_error)?;
-        let mut next = inspector.into_access_list();
+        if inspector.expired() {
+            return Err(call_error(CallError::Timeout(budget.limit)));
+        }
+        let mut next = inspector.into_inner().into_access_list();
         next.0
             .retain(|i| !agnt2_primitives::constants::FEE_VAULTS.contains(&i.address));
         next.0.sort_by_key(|i| i.address);
@@ -434,7 +470,10 @@ fn run_sim_calls(
     for req in calls {
         let mut creq = call_request(req)?;
         let left = env.gas_limit.saturating_sub(gas_used);
-        let gas = creq.gas.unwrap_or(left);
+        let gas = creq
+            .gas
+            .unwrap_or(left)
+            .min(crate::budget::current().gas_cap);
         if gas > left {
             return Err(sim_error(-38015, "block gas limit reached"));
         }
@@ -445,8 +484,15 @@ fn run_sim_calls(
             tx.cfg.disable_base_fee = false;
             tx.cfg.disable_fee_charge = false;
         }
-        let transfers = TransferInspector::new(false).with_logs(checks.trace_transfers);
-        let res = inspect(config, env, &mut *db, tx, transfers).map_err(call_error)?;
+        let budget = crate::budget::current();
+        let mut transfers = Deadline::new(
+            TransferInspector::new(false).with_logs(checks.trace_transfers),
+            budget.until,
+        );
+        let res = inspect(config, env, &mut *db, tx, &mut transfers).map_err(call_error)?;
+        if transfers.expired() {
+            return Err(call_error(CallError::Timeout(budget.limit)));
+        }
         gas_used += res.result.tx_gas_used();
         db.commit(res.state);
         results.push(res.result);

@@ -19,7 +19,7 @@ use serde_json::Value;
 use crate::{
     RpcContext,
     errors::{internal, invalid_params, server_error},
-    sim::{apply_block_overrides, call_error, call_request, sim_base},
+    sim::{apply_block_overrides, call_error, call_request, cap_gas, sim_base},
 };
 
 fn trace_error(e: TraceError) -> ErrorObjectOwned {
@@ -148,7 +148,9 @@ fn trace_call(
         apply_block_overrides(&mut env, &mut db, o);
     }
     let config = ctx.builder.evm_config();
-    let tx = call_env(config, &env, &mut db, &call_request(&req)?).map_err(call_error)?;
+    let mut creq = call_request(&req)?;
+    cap_gas(&mut creq);
+    let tx = call_env(config, &env, &mut db, &creq).map_err(call_error)?;
     let (trace, _) = trace(
         config,
         &env,

@@ -785,6 +785,28 @@ impl Pool {
         (pending, queued)
     }
 
+    /// One sender's transactions, split into pending and queued, by nonce.
+    #[allow(clippy::type_complexity)]
+    pub fn content_from(
+        &self,
+        sender: &Address,
+    ) -> (
+        BTreeMap<u64, Arc<RecoveredTx>>,
+        BTreeMap<u64, Arc<RecoveredTx>>,
+    ) {
+        let inner = self.inner.lock();
+        let Some(q) = inner.senders.get(sender) else {
+            return Default::default();
+        };
+        let end = q.queued_from();
+        let (pending, queued) = q
+            .txs
+            .iter()
+            .map(|(n, t)| (*n, t.clone()))
+            .partition(|(n, _)| *n >= q.state_nonce && *n < end);
+        (pending, queued)
+    }
+
     /// Number of transactions in the pool.
     pub fn len(&self) -> usize {
         self.inner.lock().by_hash.len()
