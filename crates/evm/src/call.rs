@@ -231,7 +231,7 @@ impl<CTX: ContextTr, I: Inspector<CTX, EthInterpreter>> Inspector<CTX, EthInterp
 
     fn step(&mut self, interp: &mut Interpreter<EthInterpreter>, ctx: &mut CTX) {
         self.steps = self.steps.wrapping_add(1);
-        if self.expired || (self.steps % 256 == 0 && Instant::now() >= self.until) {
+        if self.expired || (self.steps.is_multiple_of(256) && Instant::now() >= self.until) {
             self.expired = true;
             interp.halt_oog();
             return;
