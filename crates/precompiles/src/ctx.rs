@@ -109,6 +109,17 @@ impl<'a> Ctx<'a> {
         Ok(())
     }
 
+    /// keccak256 of caller-supplied bytes, charged by length.
+    pub fn hash(&mut self, data: &[u8]) -> Result<B256, Halt> {
+        self.charge(gas::keccak(data.len()))?;
+        Ok(keccak256(data))
+    }
+
+    /// Charges for a caller-supplied list of `n` entries.
+    pub fn charge_list(&mut self, n: usize) -> Result<(), Halt> {
+        self.charge(gas::LIST_ITEM.saturating_mul(n as u64))
+    }
+
     /// Reverts unless the call carries no value.
     pub fn non_payable(&self) -> Result<(), Halt> {
         if self.value.is_zero() {
@@ -126,9 +137,14 @@ impl<'a> Ctx<'a> {
         self.non_payable()
     }
 
-    /// Reads one slot.
+    /// Reads one slot at a derived (hashed) position.
     pub fn read(&mut self, address: Address, slot: impl Into<U256>) -> Result<U256, Halt> {
-        let slot = slot.into();
+        self.charge(gas::SLOT_KECCAK)?;
+        self.read_next(address, slot.into())
+    }
+
+    /// Reads a slot whose position follows another's (the data words of a string): no hash.
+    fn read_next(&mut self, address: Address, slot: U256) -> Result<U256, Halt> {
         self.charge(gas::SLOAD)?;
         let (value, cold) = self.state.sload(address, slot).map_err(Halt::Fatal)?;
         if cold {
@@ -187,7 +203,7 @@ impl<'a> Ctx<'a> {
         let base = long_base(slot);
         for i in 0..data_words(len) {
             let word = self
-                .read(address, base + U256::from(i))?
+                .read_next(address, base + U256::from(i))?
                 .to_be_bytes::<32>();
             let take = (len - out.len()).min(32);
             out.extend_from_slice(&word[..take]);

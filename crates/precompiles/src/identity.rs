@@ -93,7 +93,7 @@ pub fn call(ctx: &mut Ctx<'_>, input: &[u8]) -> Result<Vec<u8>, Halt> {
             if !authorized {
                 return Err(revert("Not authorized"));
             }
-            if keccak256(c.metadataKey.as_bytes()) == keccak256(AGENT_WALLET_KEY) {
+            if c.metadataKey == AGENT_WALLET_KEY {
                 return Err(revert("reserved key"));
             }
             set_metadata(ctx, c.agentId, &c.metadataKey, &c.metadataValue)?;
@@ -334,7 +334,8 @@ fn get_metadata(ctx: &mut Ctx<'_>, agent: U256, key: &str) -> Result<Vec<u8>, Ha
             .map(|w| w.to_vec())
             .unwrap_or_default());
     }
-    ctx.read_bytes(REG, l::meta(agent, keccak256(key.as_bytes())))
+    let key_hash = ctx.hash(key.as_bytes())?;
+    ctx.read_bytes(REG, l::meta(agent, key_hash))
 }
 
 /// Metadata keys ever set on `agent`, in first-set order (for `agent_getAgent`).
@@ -349,7 +350,7 @@ pub fn metadata_keys(ctx: &mut Ctx<'_>, agent: U256) -> Result<Vec<String>, Halt
 }
 
 fn set_metadata(ctx: &mut Ctx<'_>, agent: U256, key: &str, value: &[u8]) -> Result<(), Halt> {
-    let key_hash = keccak256(key.as_bytes());
+    let key_hash = ctx.hash(key.as_bytes())?;
     ctx.write_bytes(REG, l::meta(agent, key_hash), value)?;
     if ctx.read(REG, l::meta_key_pos(agent, key_hash))?.is_zero() {
         let n: u64 = ctx.read(REG, l::meta_keys(agent))?.saturating_to();
@@ -361,11 +362,12 @@ fn set_metadata(ctx: &mut Ctx<'_>, agent: U256, key: &str, value: &[u8]) -> Resu
 }
 
 fn emit_metadata_set(ctx: &mut Ctx<'_>, agent: U256, key: &str, value: &[u8]) -> Result<(), Halt> {
+    let indexed = ctx.hash(key.as_bytes())?;
     ctx.emit_event(
         REG,
         &IIdentityRegistry::MetadataSet {
             agentId: agent,
-            indexedMetadataKey: keccak256(key.as_bytes()),
+            indexedMetadataKey: indexed,
             metadataKey: key.to_string(),
             metadataValue: Bytes::copy_from_slice(value),
         },
@@ -408,7 +410,7 @@ fn register(
     )?;
     emit_metadata_set(ctx, agent, AGENT_WALLET_KEY, sender.as_slice())?;
     for entry in metadata {
-        if keccak256(entry.metadataKey.as_bytes()) == keccak256(AGENT_WALLET_KEY) {
+        if entry.metadataKey == AGENT_WALLET_KEY {
             return Err(revert("reserved key"));
         }
         set_metadata(ctx, agent, &entry.metadataKey, &entry.metadataValue)?;

@@ -98,8 +98,11 @@ pub fn clients(ctx: &mut Ctx<'_>, agent: U256) -> Result<Vec<Address>, Halt> {
         .collect()
 }
 
+/// Whether `tag` passes the filter: the standard compares the hashes, which equal exactly when
+/// the strings do, so the bytes are compared instead (a length mismatch costs nothing, a match
+/// at most the stored tag's length, already paid for by reading it).
 fn tag_matches(filter: &str, tag: &str) -> bool {
-    filter.is_empty() || keccak256(filter.as_bytes()) == keccak256(tag.as_bytes())
+    filter.is_empty() || filter == tag
 }
 
 /// The summary `getSummary` returns: count, average scaled to the most common decimals, decimals.
@@ -113,6 +116,7 @@ pub fn summary(
     let mut sum = I256::ZERO;
     let mut count: u64 = 0;
     let mut decimal_counts = [0u64; 19];
+    let scales: [I256; 19] = std::array::from_fn(|d| I256::exp10(18 - d));
     for client in clients {
         let last = last_index(ctx, agent, *client)?;
         for j in 1..=last.min(MAX_SCAN) {
@@ -127,11 +131,10 @@ pub fn summary(
                 }
             }
             let d = decimals.min(18);
-            let scale = I256::exp10(18 - d as usize);
             sum = sum.saturating_add(
                 I256::try_from(value)
                     .unwrap_or_default()
-                    .saturating_mul(scale),
+                    .saturating_mul(scales[d as usize]),
             );
             decimal_counts[d as usize] += 1;
             count += 1;
@@ -297,8 +300,10 @@ pub fn call(ctx: &mut Ctx<'_>, input: &[u8]) -> Result<Vec<u8>, Halt> {
             if c.clientAddresses.is_empty() {
                 return Err(revert("clientAddresses required"));
             }
-            let (count, value, decimals) =
-                summary(ctx, c.agentId, &c.clientAddresses, &c.tag1, &c.tag2)?;
+            let (count, value, decimals) = {
+                ctx.charge_list(c.clientAddresses.len())?;
+                summary(ctx, c.agentId, &c.clientAddresses, &c.tag1, &c.tag2)?
+            };
             Ok(IReputationRegistry::getSummaryCall::abi_encode_returns(
                 &IReputationRegistry::getSummaryReturn {
                     count,
@@ -308,6 +313,7 @@ pub fn call(ctx: &mut Ctx<'_>, input: &[u8]) -> Result<Vec<u8>, Halt> {
             ))
         }
         C::readAllFeedback(c) => {
+            ctx.charge_list(c.clientAddresses.len())?;
             let list = if c.clientAddresses.is_empty() {
                 clients(ctx, c.agentId)?
             } else {
@@ -344,6 +350,7 @@ pub fn call(ctx: &mut Ctx<'_>, input: &[u8]) -> Result<Vec<u8>, Halt> {
             Ok(IReputationRegistry::readAllFeedbackCall::abi_encode_returns(&out))
         }
         C::getResponseCount(c) => {
+            ctx.charge_list(c.responders.len())?;
             let mut total: u64 = 0;
             let mut count_one =
                 |ctx: &mut Ctx<'_>, client: Address, index: u64| -> Result<(), Halt> {

@@ -222,7 +222,10 @@ pub fn call(ctx: &mut Ctx<'_>, input: &[u8]) -> Result<Vec<u8>, Halt> {
         }
         C::getSession(c) => {
             ctx.non_payable()?;
-            let s = load(ctx, c.sessionId)?.unwrap_or_default();
+            // As agent_getSession answers: an id never opened does not exist.
+            let Some(s) = load(ctx, c.sessionId)? else {
+                return Err(revert("unknown session"));
+            };
             Ok(IAgentSessions::getSessionCall::abi_encode_returns(
                 &IAgentSessions::Session {
                     clientAgentId: s.client_agent,

@@ -1,7 +1,7 @@
 //! The ERC-8004 validation registry (v2.0.0): requests keyed by a globally unique hash,
 //! monotone validator responses and the per-agent summary.
 
-use alloy_primitives::{Address, B256, U256, keccak256};
+use alloy_primitives::{Address, B256, U256};
 use alloy_sol_types::{SolCall, SolValue};
 
 use crate::{
@@ -195,19 +195,18 @@ pub fn call(ctx: &mut Ctx<'_>, input: &[u8]) -> Result<Vec<u8>, Halt> {
             let requests = read_list(ctx, l::agent_requests(agent), |i| {
                 l::agent_request(agent, i)
             })?;
+            ctx.charge_list(c.validatorAddresses.len())?;
+            let validators: std::collections::HashSet<Address> =
+                c.validatorAddresses.iter().copied().collect();
             let (mut count, mut total) = (0u64, 0u64);
             for request in requests {
                 let status = Status::load(ctx, request)?;
-                if !c.validatorAddresses.is_empty()
-                    && !c.validatorAddresses.contains(&status.validator)
-                {
+                if !validators.is_empty() && !validators.contains(&status.validator) {
                     continue;
                 }
-                if !c.tag.is_empty() {
-                    let tag = ctx.read_bytes(REG, l::tag(request))?;
-                    if keccak256(&tag) != keccak256(c.tag.as_bytes()) {
-                        continue;
-                    }
+                // Hashes equal exactly when the strings do: compare the bytes.
+                if !c.tag.is_empty() && ctx.read_bytes(REG, l::tag(request))? != c.tag.as_bytes() {
+                    continue;
                 }
                 if status.has_response {
                     count += 1;
