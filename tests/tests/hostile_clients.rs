@@ -487,3 +487,80 @@ fn slow_clients_are_cut_off() {
     // Honest clients are served throughout.
     assert!(node.block_number() > 0);
 }
+
+#[test]
+fn minor_cases_table() {
+    // An hour between blocks is in range: the node starts and serves.
+    let node = Node::dev(&["--block-time", "1h"]);
+    assert_eq!(node.rpc("eth_chainId", json!([])), "0x6d64");
+    for id in ["[1]", "{\"a\":1}"] {
+        let body = format!(r#"{{"jsonrpc":"2.0","id":{id},"method":"eth_chainId","params":[]}}"#);
+        let (status, text) = http_post(node.addr, &body);
+        let r: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{text}: {e}"));
+        assert_eq!(
+            (status, r["error"]["code"].as_i64()),
+            (200, Some(-32600)),
+            "id {id}: {text}"
+        );
+    }
+    let registry = agnt2_precompiles::IDENTITY_REGISTRY;
+    let sessions = agnt2_precompiles::SESSIONS;
+    let huge = format!("0x{}", "1".repeat(200));
+    let cases: Vec<(&str, &str, Value, &str)> = vec![
+        (
+            "uncle count of a 200-digit block number",
+            "eth_getUncleCountByBlockNumber",
+            json!([huge]),
+            "Invalid params",
+        ),
+        (
+            "blob transaction",
+            "eth_sendRawTransaction",
+            json!(["0x03f8710182"]),
+            "transaction type not supported",
+        ),
+        (
+            "malformed string argument to the identity registry",
+            "eth_call",
+            json!([{ "to": registry, "data": "0xf2c298be0000000000000000000000000000000000000000000000000000000000000020ff" }]),
+            "malformed calldata for selector 0xf2c298be",
+        ),
+        (
+            "dirty address padding",
+            "eth_call",
+            json!([{ "to": registry, "data": "0x70a08231ffffffffffffffffffffffff000000000000000000000000000000000000dead" }]),
+            "malformed calldata for selector 0x70a08231",
+        ),
+        (
+            "session that was never opened",
+            "eth_call",
+            json!([{ "to": sessions, "data": format!("0x{}", hex::encode(
+                alloy_sol_types::SolCall::abi_encode(&agnt2_precompiles::abi::IAgentSessions::getSessionCall { sessionId: U256::from(77) })
+            )) }]),
+            "unknown session",
+        ),
+    ];
+    for (case, method, params, msg) in &cases {
+        expect(&node, case, method, params.clone(), msg);
+    }
+    assert_eq!(
+        node.rpc("eth_getUncleCountByBlockNumber", json!(["0x0"])),
+        "0x0"
+    );
+    assert!(
+        node.rpc("eth_getUncleCountByBlockNumber", json!(["0x99999"]))
+            .is_null()
+    );
+    // register() through the front calls the core: onlyTopCall leaves the inner call out.
+    let call = json!({ "from": dev_signer(0).address(), "to": registry, "data": "0x1aa3a008" });
+    let full = node.rpc(
+        "debug_traceCall",
+        json!([call, "latest", { "tracer": "callTracer" }]),
+    );
+    assert!(full["calls"].is_array(), "{full}");
+    let top = node.rpc(
+        "debug_traceCall",
+        json!([call, "latest", { "tracer": "callTracer", "tracerConfig": { "onlyTopCall": true } }]),
+    );
+    assert!(top.get("calls").is_none(), "{top}");
+}

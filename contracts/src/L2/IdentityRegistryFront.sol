@@ -19,61 +19,57 @@ contract IdentityRegistryFront {
     bytes4 internal constant NEEDS_CONTRACT_CHECK = bytes4(keccak256("WalletSignatureNeedsContractCheck(bytes32)"));
     bytes4 internal constant SET_WALLET_VERIFIED = bytes4(keccak256("setAgentWalletVerified(uint256,address,uint256)"));
 
-    fallback() external payable {
+    bytes4 internal constant REGISTER_0 = bytes4(keccak256("register()"));
+    bytes4 internal constant REGISTER_1 = bytes4(keccak256("register(string)"));
+    bytes4 internal constant REGISTER_2 = bytes4(keccak256("register(string,(string,bytes)[])"));
+    bytes4 internal constant SAFE_TRANSFER_3 = bytes4(keccak256("safeTransferFrom(address,address,uint256)"));
+    bytes4 internal constant SAFE_TRANSFER_4 = bytes4(keccak256("safeTransferFrom(address,address,uint256,bytes)"));
+    bytes4 internal constant SET_WALLET = bytes4(keccak256("setAgentWallet(uint256,address,uint256,bytes)"));
+
+    /// Every selector lands here, so the core decodes every call first: malformed calldata
+    /// gets the core's documented reason, never Solidity's empty revert, and the arguments the
+    /// front needs afterwards are decoded only once the core has accepted them.
+    fallback(bytes calldata input) external payable returns (bytes memory) {
+        bytes4 sig = msg.sig;
         // The core trusts this front for `setAgentWalletVerified`, which only follows a
-        // successful ERC-1271 check below; nobody may reach it through the fallback.
-        if (msg.sig == SET_WALLET_VERIFIED) revert("unknown function selector");
-        _forward(msg.data);
+        // successful ERC-1271 check below; nobody may reach it from outside.
+        if (sig == SET_WALLET_VERIFIED) revert("unknown function selector");
+        if (sig == REGISTER_0 || sig == REGISTER_1 || sig == REGISTER_2) {
+            bytes memory ret = _call(input);
+            _checkReceiver(address(0), msg.sender, abi.decode(ret, (uint256)), "");
+            return ret;
+        }
+        if (sig == SAFE_TRANSFER_3 || sig == SAFE_TRANSFER_4) {
+            bytes memory ret = _call(input);
+            (address from, address to, uint256 tokenId) = abi.decode(input[4:100], (address, address, uint256));
+            bytes memory data;
+            if (sig == SAFE_TRANSFER_4) (,,, data) = abi.decode(input[4:], (address, address, uint256, bytes));
+            _checkReceiver(from, to, tokenId, data);
+            return ret;
+        }
+        if (sig == SET_WALLET) return _setAgentWallet(input);
+        _forward(input);
     }
 
-    function register() external payable returns (uint256 agentId) {
-        agentId = abi.decode(_call(msg.data), (uint256));
-        _checkReceiver(address(0), msg.sender, agentId, "");
-    }
-
-    function register(string calldata) external payable returns (uint256 agentId) {
-        agentId = abi.decode(_call(msg.data), (uint256));
-        _checkReceiver(address(0), msg.sender, agentId, "");
-    }
-
-    function register(string calldata, MetadataEntryArg[] calldata) external payable returns (uint256 agentId) {
-        agentId = abi.decode(_call(msg.data), (uint256));
-        _checkReceiver(address(0), msg.sender, agentId, "");
-    }
-
-    function safeTransferFrom(address from, address to, uint256 tokenId) external payable {
-        _call(msg.data);
-        _checkReceiver(from, to, tokenId, "");
-    }
-
-    function safeTransferFrom(address from, address to, uint256 tokenId, bytes calldata data) external payable {
-        _call(msg.data);
-        _checkReceiver(from, to, tokenId, data);
-    }
-
-    function setAgentWallet(uint256 agentId, address newWallet, uint256 deadline, bytes calldata signature) external payable {
-        (bool ok, bytes memory ret) = CORE.call{value: msg.value}(abi.encodePacked(msg.data, msg.sender));
-        if (ok) return;
+    function _setAgentWallet(bytes calldata input) internal returns (bytes memory) {
+        (bool ok, bytes memory ret) = CORE.call{value: msg.value}(abi.encodePacked(input, msg.sender));
+        if (ok) return ret;
         if (ret.length == 36 && bytes4(ret) == NEEDS_CONTRACT_CHECK) {
             bytes32 digest;
             assembly {
                 digest := mload(add(ret, 36))
             }
+            (uint256 agentId, address newWallet, uint256 deadline, bytes memory signature) =
+                abi.decode(input[4:], (uint256, address, uint256, bytes));
             (bool s, bytes memory r) = newWallet.staticcall(abi.encodeWithSelector(0x1626ba7e, digest, signature));
             if (s && r.length >= 32 && abi.decode(r, (bytes32)) == bytes32(bytes4(0x1626ba7e))) {
-                _call(abi.encodeWithSelector(SET_WALLET_VERIFIED, agentId, newWallet, deadline));
-                return;
+                return _call(abi.encodeWithSelector(SET_WALLET_VERIFIED, agentId, newWallet, deadline));
             }
             revert("invalid wallet sig");
         }
         assembly {
             revert(add(ret, 32), mload(ret))
         }
-    }
-
-    struct MetadataEntryArg {
-        string metadataKey;
-        bytes metadataValue;
     }
 
     function _checkReceiver(address from, address to, uint256 tokenId, bytes memory data) internal {

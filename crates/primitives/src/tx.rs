@@ -25,6 +25,10 @@ pub enum TxDecodeError {
         "transaction type not supported: deposit transactions are derived from L1, not submitted"
     )]
     DepositNotAllowed,
+    /// An EIP-2718 type this chain does not carry (EIP-4844 blobs among them: OP Stack L2s
+    /// have no blob transactions).
+    #[error("transaction type not supported: type {0:#04x}")]
+    TypeNotSupported(u8),
     /// A legacy transaction without EIP-155 replay protection.
     #[error("only replay-protected (EIP-155) transactions allowed over RPC")]
     Unprotected,
@@ -59,6 +63,13 @@ impl RecoveredTx {
     pub fn decode_user_with(raw: &[u8], allow_unprotected: bool) -> Result<Self, TxDecodeError> {
         if raw.is_empty() {
             return Err(TxDecodeError::Empty);
+        }
+        // Typed envelopes start with their type byte; a legacy one with an RLP list header.
+        if let Some(&ty) = raw.first()
+            && ty < 0x7f
+            && ![1u8, 2, 4, 0x7e].contains(&ty)
+        {
+            return Err(TxDecodeError::TypeNotSupported(ty));
         }
         let mut buf = raw;
         let envelope =

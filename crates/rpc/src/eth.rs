@@ -634,12 +634,26 @@ pub(crate) fn register(m: &mut RpcModule<Ctx>) {
         let n = c.db.block_number(&hash).map_err(internal)?;
         tx_by_block_index(c, n, index)
     });
-    sync!(m, "eth_getUncleCountByBlockNumber", |_p, _c| Ok(json!(
-        U64::ZERO
-    )));
-    sync!(m, "eth_getUncleCountByBlockHash", |_p, _c| Ok(json!(
-        U64::ZERO
-    )));
+    // No uncles on an L2: zero for a block that exists, null (geth) for one that does not.
+    blocking!(m, "eth_getUncleCountByBlockNumber", |p, c| {
+        let tag: BlockNumberOrTag = seq(&p).next()?;
+        let n = c.resolve_tag(tag)?;
+        let exists = n <= c.head_number()?;
+        Ok(if exists {
+            json!(U64::ZERO)
+        } else {
+            Value::Null
+        })
+    });
+    blocking!(m, "eth_getUncleCountByBlockHash", |p, c| {
+        let hash: B256 = seq(&p).next()?;
+        let exists = c.db.block_number(&hash).map_err(internal)?.is_some();
+        Ok(if exists {
+            json!(U64::ZERO)
+        } else {
+            Value::Null
+        })
+    });
     sync!(m, "txpool_status", |_p, c| {
         let (pending, queued) = c.pool.status();
         Ok(json!({ "pending": U64::from(pending), "queued": U64::from(queued) }))

@@ -5,6 +5,7 @@ use std::{net::SocketAddr, sync::Arc, time::Duration};
 use jsonrpsee::server::{
     BatchRequestConfig, IdProvider, RandomIntegerIdProvider, Server, ServerConfig, ServerHandle,
 };
+use jsonrpsee::server::{HttpBody, HttpRequest, HttpResponse};
 use jsonrpsee::types::SubscriptionId;
 use tower_http::cors::{Any, CorsLayer};
 
@@ -85,12 +86,15 @@ pub async fn start_server(
         .allow_headers(Any);
     let server = Server::builder()
         .set_config(server_config)
-        .set_http_middleware(tower::ServiceBuilder::new().layer(cors).layer(
-            tower_http::timeout::TimeoutLayer::with_status_code(
-                hyper::StatusCode::REQUEST_TIMEOUT,
-                config.request_timeout,
-            ),
-        ))
+        .set_http_middleware(
+            tower::ServiceBuilder::new()
+                .layer(cors)
+                .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+                    hyper::StatusCode::REQUEST_TIMEOUT,
+                    config.request_timeout,
+                ))
+                .layer(tower::layer::layer_fn(InvalidId)),
+        )
         .set_rpc_middleware(
             jsonrpsee::server::middleware::rpc::RpcServiceBuilder::new()
                 .layer(crate::middleware::TracedLayer),
@@ -101,4 +105,57 @@ pub async fn start_server(
     crate::filters::spawn_sweeper(Arc::downgrade(&ctx));
     let handle = server.start(rpc_module(ctx));
     Ok((addr, handle))
+}
+
+/// jsonrpsee answers a request whose `id` is an array or an object with a bare `null`; the
+/// JSON-RPC 2.0 answer is an Invalid Request error (-32600) with a null id, as geth gives.
+#[derive(Debug, Clone)]
+struct InvalidId<S>(S);
+
+const INVALID_REQUEST: &str = r#"{"jsonrpc":"2.0","id":null,"error":{"code":-32600,"message":"invalid request: id must be a number, a string or null"}}"#;
+
+impl<S, B> tower::Service<HttpRequest<B>> for InvalidId<S>
+where
+    S: tower::Service<HttpRequest<B>, Response = HttpResponse> + Send + 'static,
+    S::Future: Send + 'static,
+    B: Send + 'static,
+{
+    type Response = HttpResponse;
+    type Error = S::Error;
+    type Future =
+        std::pin::Pin<Box<dyn std::future::Future<Output = Result<HttpResponse, S::Error>> + Send>>;
+
+    fn poll_ready(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), Self::Error>> {
+        self.0.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: HttpRequest<B>) -> Self::Future {
+        let response = self.0.call(request);
+        Box::pin(async move {
+            let response = response.await?;
+            // Only a four-byte body can be the bare `null`; everything else passes untouched.
+            if hyper::body::Body::size_hint(response.body()).exact() != Some(4) {
+                return Ok(response);
+            }
+            let (mut parts, body) = response.into_parts();
+            let bytes = match http_body_util::BodyExt::collect(body).await {
+                Ok(c) => c.to_bytes(),
+                Err(_) => return Ok(HttpResponse::from_parts(parts, HttpBody::from(""))),
+            };
+            if bytes.as_ref() != b"null" {
+                return Ok(HttpResponse::from_parts(
+                    parts,
+                    HttpBody::from(bytes.to_vec()),
+                ));
+            }
+            parts.headers.remove(hyper::header::CONTENT_LENGTH);
+            Ok(HttpResponse::from_parts(
+                parts,
+                HttpBody::from(INVALID_REQUEST),
+            ))
+        })
+    }
 }
