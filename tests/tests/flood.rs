@@ -53,16 +53,15 @@ fn honest_transfers_are_included_under_a_flood() {
     let funder = dev_signer(0);
     let spammers: Vec<PrivateKeySigner> = (0..10).map(|_| PrivateKeySigner::random()).collect();
     let eth = U256::from(10u64).pow(U256::from(18u64));
-    let mut last = String::new();
     for (i, s) in spammers.iter().enumerate() {
-        last = signed_transfer(
+        let raw = signed_transfer(
             &funder,
             i as u64,
             s.address(),
             eth * U256::from(100u64),
             CHAIN_ID,
         );
-        assert!(send(addr, &last)["result"].is_string());
+        assert!(send(addr, &raw)["result"].is_string());
     }
     node.wait_for("spammers funded", Duration::from_secs(30), |n| {
         spammers
