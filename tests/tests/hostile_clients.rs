@@ -564,3 +564,71 @@ fn minor_cases_table() {
     );
     assert!(top.get("calls").is_none(), "{top}");
 }
+
+#[test]
+fn fee_bump_check_does_not_wrap() {
+    // An account rich enough to pay a fee whose 110 % wraps 128 bits.
+    let whale = PrivateKeySigner::random();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut genesis: Value = serde_json::from_str(
+        &std::fs::read_to_string(agnt2_e2e::repo_root().join("genesis/dev.json"))
+            .expect("dev genesis"),
+    )
+    .expect("genesis json");
+    genesis["alloc"][whale.address().to_string()] =
+        json!({ "balance": format!("{:#x}", U256::from(1u64) << 200) });
+    let path = dir.path().join("genesis.json");
+    std::fs::write(&path, genesis.to_string()).expect("write genesis");
+    let data = dir.path().join("data");
+    let node = Node::start(
+        &data,
+        &[
+            "--block-time",
+            "200ms",
+            "--genesis",
+            path.to_str().unwrap_or_default(),
+        ],
+    );
+    let fee = (1u128 << 127) / 55 + 1;
+    // Nonce 1 waits behind a gap, so it is still there to be replaced.
+    let first = sign_1559(&whale, transfer(1, 21_000, fee, fee, U256::ZERO));
+    assert!(
+        node.rpc("eth_sendRawTransaction", json!([first]))
+            .is_string()
+    );
+    expect(
+        &node,
+        "1 gwei replacing a fee whose 110 % wraps u128",
+        "eth_sendRawTransaction",
+        json!([sign_1559(
+            &whale,
+            transfer(1, 21_000, GWEI, GWEI, U256::ZERO)
+        )]),
+        "replacement transaction underpriced",
+    );
+    let content = node.rpc("txpool_contentFrom", json!([whale.address()]));
+    assert_eq!(
+        content["queued"]["1"]["maxFeePerGas"],
+        json!(format!("{fee:#x}")),
+        "the first transaction stays: {content}"
+    );
+}
+
+#[test]
+fn queued_transactions_expire() {
+    let node = Node::dev(&["--block-time", "200ms", "--txpool.lifetime", "1s"]);
+    let key = dev_signer(1);
+    node.rpc(
+        "eth_sendRawTransaction",
+        json!([sign_1559(
+            &key,
+            transfer(5, 21_000, 10 * GWEI, GWEI, U256::ZERO)
+        )]),
+    );
+    assert_eq!(node.rpc("txpool_status", json!([]))["queued"], "0x1");
+    node.wait_for(
+        "the queued transaction to expire",
+        Duration::from_secs(20),
+        |n| n.rpc("txpool_status", json!([]))["queued"] == "0x0",
+    );
+}

@@ -5,7 +5,9 @@
 //! Owns every byte on disk and the state-root computation. It must not execute transactions or
 //! know about the pool or RPC: callers hand it finished blocks and the state changes they made.
 //! A block is written in one MDBX write transaction, so after a crash the database holds
-//! whole blocks only.
+//! whole blocks only. One process holds a datadir at a time (a lock file), every value carries
+//! a checksum so damage is an error rather than a wrong answer, and [`Database::check`] walks
+//! the datadir against what the headers commit to.
 
 mod check;
 pub mod codec;

@@ -4,6 +4,10 @@
 //! *pending* (executable), the rest is *queued* behind a gap. Across senders the builder takes
 //! pending transactions by effective tip. Senders are recovered once, here, at admission.
 //!
+//! Costs are 256-bit and checked (a fee or value chosen to wrap is unaffordable), a sender's
+//! pooled transactions may not together cost more than its balance, and every resource a sender
+//! can hold is capped: slots, queued transactions, bytes, and time (queued ones expire).
+//!
 //! Owns admission rules and ordering. It must not execute transactions or touch storage: the
 //! caller passes the account state admission needs and tells the pool what a block mined.
 
