@@ -146,6 +146,10 @@ struct NodeArgs {
     /// How long all requests of one batch may execute together.
     #[arg(long = "rpc.batch-evmtimeout", default_value = "10s", value_parser = parse_duration)]
     batch_evm_timeout: Duration,
+    /// Most simulations and traces (eth_call, eth_estimateGas, debug_trace*, …) running at once;
+    /// others wait for a slot until their EVM timeout (default: cores - 1, at least 1).
+    #[arg(long = "rpc.max-concurrent-executions")]
+    max_concurrent_executions: Option<usize>,
     /// Most transactions txpool_content lists; past it, use txpool_contentFrom.
     #[arg(long = "rpc.max-txpool-content", default_value_t = 10_000)]
     max_txpool_content: usize,
@@ -428,6 +432,9 @@ async fn run_node(args: NodeArgs) -> eyre::Result<()> {
         evm_timeout: args.evm_timeout,
         batch_evm_timeout: args.batch_evm_timeout,
         max_txpool_content: args.max_txpool_content,
+        max_concurrent_executions: args
+            .max_concurrent_executions
+            .unwrap_or(RpcConfig::default().max_concurrent_executions),
         accounts: if args.dev {
             accounts.iter().map(|(a, _)| *a).collect()
         } else {

@@ -5,7 +5,10 @@
 //! Handlers run on blocking threads; the macro registering them enters the budget for the
 //! thread, and the simulation paths read it from there.
 
-use std::{cell::Cell, time::Instant};
+use std::{
+    cell::Cell,
+    time::{Duration, Instant},
+};
 
 use jsonrpsee::Extensions;
 
@@ -64,4 +67,54 @@ pub(crate) fn current() -> Budget {
         limit: crate::DEFAULT_EVM_TIMEOUT,
         gas_cap: crate::DEFAULT_GAS_CAP,
     })
+}
+
+/// Execution slots: at most `max` simulations and traces run at once, so requests cannot take
+/// every core from the block producer. A request waits for a slot until its own deadline.
+#[derive(Debug)]
+pub(crate) struct Permits {
+    used: parking_lot::Mutex<usize>,
+    freed: parking_lot::Condvar,
+    max: usize,
+}
+
+impl Permits {
+    pub(crate) fn new(max: usize) -> Self {
+        Self {
+            used: parking_lot::Mutex::new(0),
+            freed: parking_lot::Condvar::new(),
+            max: max.max(1),
+        }
+    }
+}
+
+/// A held execution slot, given back on drop.
+pub(crate) struct Permit<'a>(&'a Permits);
+
+impl Drop for Permit<'_> {
+    fn drop(&mut self) {
+        *self.0.used.lock() -= 1;
+        self.0.freed.notify_one();
+    }
+}
+
+/// Takes an execution slot, waiting until the request's deadline at most.
+pub(crate) fn permit(ctx: &RpcContext) -> jsonrpsee::core::RpcResult<Permit<'_>> {
+    let permits = &ctx.executions;
+    let until = current().until;
+    let mut used = permits.used.lock();
+    while *used >= permits.max {
+        let left = until.saturating_duration_since(Instant::now());
+        let timed_out =
+            left == Duration::ZERO || permits.freed.wait_for(&mut used, left).timed_out();
+        if timed_out && *used >= permits.max {
+            metrics::counter!("agnt2_rpc_execution_slots_exhausted_total").increment(1);
+            return Err(crate::errors::server_error(format!(
+                "too many concurrent executions ({} at once, --rpc.max-concurrent-executions): retry later",
+                permits.max
+            )));
+        }
+    }
+    *used += 1;
+    Ok(Permit(permits))
 }

@@ -22,6 +22,17 @@ macro_rules! blocking {
     };
 }
 
+/// [`blocking!`] for handlers that execute (simulations, traces): the handler first takes one
+/// of the node's execution slots (see `budget::permit`).
+macro_rules! executing {
+    ($module:expr, $name:literal, |$params:ident, $ctx:ident| $body:expr) => {
+        blocking!($module, $name, |$params, $ctx| {
+            let _permit = $crate::budget::permit($ctx)?;
+            $body
+        });
+    };
+}
+
 mod agent;
 mod budget;
 mod convert;
@@ -78,6 +89,8 @@ pub struct RpcConfig {
     pub max_txpool_content: usize,
     /// Most reward percentiles one `eth_feeHistory` takes.
     pub max_fee_history_percentiles: usize,
+    /// Most simulations and traces running at once (`--rpc.max-concurrent-executions`).
+    pub max_concurrent_executions: usize,
 }
 
 /// geth's `--rpc.gascap` default.
@@ -103,6 +116,8 @@ impl Default for RpcConfig {
             filter_timeout: Duration::from_secs(300),
             max_txpool_content: 10_000,
             max_fee_history_percentiles: 100,
+            max_concurrent_executions: std::thread::available_parallelism()
+                .map_or(1, |n| n.get().saturating_sub(1).max(1)),
         }
     }
 }
@@ -123,6 +138,7 @@ pub struct RpcContext {
     /// RPC settings.
     pub config: RpcConfig,
     pub(crate) filters: Mutex<filters::Filters>,
+    pub(crate) executions: budget::Permits,
 }
 
 impl RpcContext {
@@ -141,6 +157,7 @@ impl RpcContext {
             builder,
             spec,
             blocks,
+            executions: budget::Permits::new(config.max_concurrent_executions),
             config,
             filters: Mutex::new(Default::default()),
         }

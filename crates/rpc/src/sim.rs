@@ -564,7 +564,7 @@ fn sim_block(
 
 /// Registers the simulation methods.
 pub(crate) fn register(m: &mut RpcModule<Ctx>) {
-    blocking!(m, "eth_call", |p, c| {
+    executing!(m, "eth_call", |p, c| {
         let mut s = p.sequence();
         let req: TransactionRequest = s.next()?;
         let block: Option<BlockId> = s.optional_next()?;
@@ -572,7 +572,7 @@ pub(crate) fn register(m: &mut RpcModule<Ctx>) {
         let out = run_call(c, &call_request(&req)?, block, overrides)?;
         Ok(json!(call_output(&out.result)?))
     });
-    blocking!(m, "eth_estimateGas", |p, c| {
+    executing!(m, "eth_estimateGas", |p, c| {
         let mut s = p.sequence();
         let req: TransactionRequest = s.next()?;
         let block: Option<BlockId> = s.optional_next()?;
@@ -584,18 +584,18 @@ pub(crate) fn register(m: &mut RpcModule<Ctx>) {
             overrides
         )?)))
     });
-    blocking!(m, "eth_createAccessList", |p, c| {
+    executing!(m, "eth_createAccessList", |p, c| {
         let mut s = p.sequence();
         let req: TransactionRequest = s.next()?;
         let block: Option<BlockId> = s.optional_next()?;
         let overrides: Option<StateOverride> = s.optional_next()?;
         access_list(c, req, block, overrides)
     });
-    blocking!(m, "eth_fillTransaction", |p, c| {
+    executing!(m, "eth_fillTransaction", |p, c| {
         let req: TransactionRequest = p.sequence().next()?;
         fill_transaction(c, req)
     });
-    blocking!(m, "eth_simulateV1", |p, c| {
+    executing!(m, "eth_simulateV1", |p, c| {
         let mut s = p.sequence();
         let payload: SimulatePayload = s.next()?;
         let block: Option<BlockId> = s.optional_next()?;

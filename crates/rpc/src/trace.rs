@@ -165,13 +165,13 @@ fn trace_call(
 
 /// Registers the tracing methods.
 pub(crate) fn register(m: &mut RpcModule<RpcContext>) {
-    blocking!(m, "debug_traceTransaction", |p, c| {
+    executing!(m, "debug_traceTransaction", |p, c| {
         let mut s = p.sequence();
         let hash: B256 = s.next()?;
         let opts: Option<GethDebugTracingOptions> = s.optional_next()?;
         trace_transaction(c, hash, &opts.unwrap_or_default())
     });
-    blocking!(m, "debug_traceBlockByNumber", |p, c| {
+    executing!(m, "debug_traceBlockByNumber", |p, c| {
         let mut s = p.sequence();
         let tag: BlockNumberOrTag = s.next()?;
         let opts: Option<GethDebugTracingOptions> = s.optional_next()?;
@@ -180,7 +180,7 @@ pub(crate) fn register(m: &mut RpcModule<RpcContext>) {
             .ok_or_else(|| server_error("block not found"))?;
         trace_block(c, n, &opts.unwrap_or_default())
     });
-    blocking!(m, "debug_traceBlockByHash", |p, c| {
+    executing!(m, "debug_traceBlockByHash", |p, c| {
         let mut s = p.sequence();
         let hash: B256 = s.next()?;
         let opts: Option<GethDebugTracingOptions> = s.optional_next()?;
@@ -190,7 +190,7 @@ pub(crate) fn register(m: &mut RpcModule<RpcContext>) {
                 .ok_or_else(|| server_error("block not found"))?;
         trace_block(c, n, &opts.unwrap_or_default())
     });
-    blocking!(m, "debug_traceCall", |p, c| {
+    executing!(m, "debug_traceCall", |p, c| {
         let mut s = p.sequence();
         let req: TransactionRequest = s.next()?;
         let block: Option<BlockId> = s.optional_next()?;
