@@ -649,23 +649,30 @@ fn concurrent_executions_wait_for_a_slot_and_blocks_go_on() {
     ]);
     let target = Address::repeat_byte(0x5b);
     let call = json!([{ "to": target }, "latest", { target.to_string(): { "code": LOOP } }]);
-    let head = node.block_number();
     let addr = node.addr;
+    let head = node.block_number();
+    let started = Instant::now();
+    // Six clients call loops back to back for three seconds.
     let callers: Vec<_> = (0..6)
         .map(|_| {
             let call = call.clone();
             std::thread::spawn(move || {
                 let body =
                     json!({"jsonrpc":"2.0","id":1,"method":"eth_call","params":call}).to_string();
-                let (_, text) = http_post(addr, &body);
-                serde_json::from_str::<Value>(&text).unwrap_or(Value::Null)
+                let mut answers = Vec::new();
+                while started.elapsed() < Duration::from_secs(3) {
+                    let (_, text) = http_post(addr, &body);
+                    answers.push(serde_json::from_str::<Value>(&text).unwrap_or(Value::Null));
+                }
+                answers
             })
         })
         .collect();
     let answers: Vec<Value> = callers
         .into_iter()
-        .map(|c| c.join().expect("caller"))
+        .flat_map(|c| c.join().expect("caller"))
         .collect();
+    let blocks = node.block_number() - head;
     let messages: Vec<String> = answers
         .iter()
         .map(|a| error_of("concurrent loop", a))
@@ -682,9 +689,8 @@ fn concurrent_executions_wait_for_a_slot_and_blocks_go_on() {
             .any(|m| m.contains("too many concurrent executions")),
         "one slot served six half-second loops at once: {messages:?}"
     );
-    // The producer kept its core: blocks came on while the loops ran.
-    assert!(
-        node.block_number() >= head + 2,
-        "blocks stalled under the loops"
-    );
+    // The producer kept its core: 15 blocks are due in those three seconds, and a starved
+    // producer makes none or one.
+    eprintln!("{blocks} blocks in 3 s of loops");
+    assert!(blocks >= 3, "only {blocks} blocks in 3 s of loops");
 }
