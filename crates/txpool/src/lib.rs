@@ -542,7 +542,13 @@ impl Pool {
                 return Err(PoolError::AccountQueueLimit(queued_now));
             }
         }
-        self.make_room(&mut inner, &tx, queued_after, block.base_fee)?;
+        self.make_room(
+            &mut inner,
+            &tx,
+            replaced.as_deref(),
+            queued_after,
+            block.base_fee,
+        )?;
         let tx = Arc::new(tx);
         let outcome = inner.with_sender(signer, sender.nonce, |q| {
             let old = q.insert(tx.clone());
@@ -570,14 +576,17 @@ impl Pool {
         &self,
         inner: &mut Inner,
         incoming: &RecoveredTx,
+        replaces: Option<&RecoveredTx>,
         incoming_queued: bool,
         base_fee: u64,
     ) -> Result<(), PoolError> {
+        // A replacement takes its predecessor's slot: only its extra bytes need room.
         let size = incoming.encoded.len();
+        let freed = replaces.map_or(0, |o| o.encoded.len());
         let over = |i: &Inner| {
-            i.by_hash.len() >= self.config.max_pool_size
-                || i.bytes + size > self.config.max_pool_bytes
-                || (incoming_queued && i.queued >= self.config.max_queued)
+            (replaces.is_none() && i.by_hash.len() >= self.config.max_pool_size)
+                || (i.bytes + size).saturating_sub(freed) > self.config.max_pool_bytes
+                || (replaces.is_none() && incoming_queued && i.queued >= self.config.max_queued)
         };
         let incoming_tip = incoming.effective_tip(base_fee).unwrap_or(0);
         while over(inner) {

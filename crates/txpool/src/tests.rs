@@ -372,3 +372,17 @@ fn pool_bytes_are_capped_and_queued_bytes_go_first() {
     assert_eq!(pool.status(), (1, 2));
     assert_eq!(pool.best_transactions(1_000)[0].signer, honest.address());
 }
+
+#[test]
+fn a_replacement_fits_a_full_pool() {
+    let mut config = PoolConfig::new(CHAIN);
+    config.max_pool_size = 2;
+    let pool = Pool::new(config);
+    let (a, b) = (PrivateKeySigner::random(), PrivateKeySigner::random());
+    pool.add(tx(&a, 0, 50), RICH, BLOCK).unwrap();
+    pool.add(tx(&b, 0, 5_000), RICH, BLOCK).unwrap();
+    // Full, and `a`'s replacement pays less than `b`: it still takes its own slot.
+    pool.add(tx(&a, 0, 2_000), RICH, BLOCK).unwrap();
+    assert_eq!(pool.len(), 2);
+    assert_eq!(pool.status(), (2, 0));
+}
