@@ -484,6 +484,42 @@ fn slow_clients_are_cut_off() {
     let _ = writer.join();
     let (_, closed) = read_until_closed(&mut idle, Duration::from_secs(8));
     assert!(closed, "a connection that sent nothing was kept open");
+    // One honest request on a kept-alive connection, then the next one's headers trickle in.
+    let mut kept = TcpStream::connect(node.addr).expect("connect");
+    let body = r#"{"jsonrpc":"2.0","id":1,"method":"eth_chainId","params":[]}"#;
+    write!(
+        kept,
+        "POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .expect("write");
+    let mut first = [0u8; 12];
+    kept.set_read_timeout(Some(Duration::from_secs(5))).ok();
+    kept.read_exact(&mut first).expect("first answer");
+    assert_eq!(&first, b"HTTP/1.1 200");
+    let started = Instant::now();
+    let trickler = {
+        let mut s = kept.try_clone().expect("clone");
+        std::thread::spawn(move || {
+            for b in b"POST / HTTP/1.1\r\nHost: x\r\nX-Slow: " {
+                std::thread::sleep(Duration::from_millis(200));
+                if s.write_all(&[*b]).is_err() {
+                    break;
+                }
+            }
+        })
+    };
+    let (_, closed) = read_until_closed(&mut kept, Duration::from_secs(8));
+    assert!(
+        closed,
+        "slow headers on a kept-alive connection were waited for"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(6),
+        "cut off after {:?}",
+        started.elapsed()
+    );
+    let _ = trickler.join();
     // Honest clients are served throughout.
     assert!(node.block_number() > 0);
 }
@@ -693,4 +729,20 @@ fn concurrent_executions_wait_for_a_slot_and_blocks_go_on() {
     // producer makes none or one.
     eprintln!("{blocks} blocks in 3 s of loops");
     assert!(blocks >= 3, "only {blocks} blocks in 3 s of loops");
+}
+
+#[test]
+fn connections_over_the_limit_get_429_and_slots_come_back() {
+    let node = Node::dev(&["--block-time", "200ms", "--rpc.max-connections", "2"]);
+    let held: Vec<TcpStream> = (0..2)
+        .map(|_| TcpStream::connect(node.addr).expect("connect"))
+        .collect();
+    let body = r#"{"jsonrpc":"2.0","id":1,"method":"eth_chainId","params":[]}"#;
+    node.wait_for("both slots taken", Duration::from_secs(10), |n| {
+        http_post(n.addr, body).0 == 429
+    });
+    drop(held);
+    node.wait_for("a slot back", Duration::from_secs(10), |n| {
+        http_post(n.addr, body).0 == 200
+    });
 }

@@ -63,6 +63,10 @@ impl IdProvider for HexIds {
 }
 
 /// Starts the server; returns the bound address and the handle that keeps it running.
+///
+/// The accept loop is ours, with jsonrpsee as the per-connection service, so every request's
+/// headers have a deadline (hyper's header-read timer, which jsonrpsee's own loop leaves off
+/// after a connection's first request) and a connection over the limit gets an immediate 429.
 pub async fn start_server(
     config: &RpcServerConfig,
     ctx: Arc<RpcContext>,
@@ -73,7 +77,6 @@ pub async fn start_server(
         .max_connections(config.max_connections)
         .set_batch_request_config(BatchRequestConfig::Limit(config.max_batch_size))
         .set_id_provider(HexIds)
-        .set_first_request_timeout(Some(config.header_timeout))
         .set_message_buffer_capacity(config.subscription_buffer)
         .build();
     let cors = CorsLayer::new()
@@ -84,7 +87,7 @@ pub async fn start_server(
             hyper::Method::OPTIONS,
         ])
         .allow_headers(Any);
-    let server = Server::builder()
+    let services = Server::builder()
         .set_config(server_config)
         .set_http_middleware(
             tower::ServiceBuilder::new()
@@ -99,12 +102,82 @@ pub async fn start_server(
             jsonrpsee::server::middleware::rpc::RpcServiceBuilder::new()
                 .layer(crate::middleware::TracedLayer),
         )
-        .build(config.addr)
-        .await?;
-    let addr = server.local_addr()?;
+        .to_service_builder();
+    let listener = tokio::net::TcpListener::bind(config.addr).await?;
+    let addr = listener.local_addr()?;
     crate::filters::spawn_sweeper(Arc::downgrade(&ctx));
-    let handle = server.start(rpc_module(ctx));
+    let methods: jsonrpsee::Methods = rpc_module(ctx).into();
+    let (stop, handle) = jsonrpsee::server::stop_channel();
+    let connections = Arc::new(tokio::sync::Semaphore::new(config.max_connections as usize));
+    let header_timeout = config.header_timeout;
+    tokio::spawn(async move {
+        loop {
+            let socket = tokio::select! {
+                accepted = listener.accept() => match accepted {
+                    Ok((socket, _)) => socket,
+                    Err(e) => {
+                        tracing::debug!(error = %e, "accept failed");
+                        continue;
+                    }
+                },
+                _ = stop.clone().shutdown() => break,
+            };
+            let Ok(permit) = connections.clone().try_acquire_owned() else {
+                metrics::counter!("agnt2_rpc_connections_refused_total").increment(1);
+                tokio::spawn(refuse_busy(socket));
+                continue;
+            };
+            let service = hyper_util::service::TowerToHyperService::new(
+                services.clone().build(methods.clone(), stop.clone()),
+            );
+            let stop = stop.clone();
+            tokio::spawn(async move {
+                let _permit = permit;
+                let _ = socket.set_nodelay(true);
+                // hyper's header timer starts with the first byte: a connection that sends
+                // nothing gets the same deadline here.
+                let mut first = [0u8; 1];
+                match tokio::time::timeout(header_timeout, socket.peek(&mut first)).await {
+                    Ok(Ok(n)) if n > 0 => {}
+                    _ => return,
+                }
+                let mut builder = hyper_util::server::conn::auto::Builder::new(
+                    hyper_util::rt::TokioExecutor::new(),
+                );
+                builder
+                    .http1()
+                    .timer(hyper_util::rt::TokioTimer::new())
+                    .header_read_timeout(header_timeout);
+                let conn = builder
+                    .serve_connection_with_upgrades(hyper_util::rt::TokioIo::new(socket), service);
+                tokio::pin!(conn);
+                tokio::select! {
+                    r = conn.as_mut() => {
+                        if let Err(e) = r {
+                            tracing::debug!(error = %e, "connection ended");
+                        }
+                    }
+                    _ = stop.shutdown() => {
+                        conn.as_mut().graceful_shutdown();
+                        let _ = conn.await;
+                    }
+                }
+            });
+        }
+    });
     Ok((addr, handle))
+}
+
+/// Answers a connection over `--rpc.max-connections` with 429 and closes it.
+async fn refuse_busy(mut socket: tokio::net::TcpStream) {
+    use tokio::io::AsyncWriteExt;
+    const BODY: &str = "too many connections, retry later";
+    let answer = format!(
+        "HTTP/1.1 429 Too Many Requests\r\ncontent-type: text/plain\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{BODY}",
+        BODY.len()
+    );
+    let _ = socket.write_all(answer.as_bytes()).await;
+    let _ = socket.shutdown().await;
 }
 
 /// jsonrpsee answers a request whose `id` is an array or an object with a bare `null`; the
