@@ -19,14 +19,20 @@ fn send_raw_transaction_sync_returns_receipt_within_a_block_time() {
             U256::from(7),
             CHAIN_ID,
         );
+        let head = node.block_number();
         let start = Instant::now();
         let receipt = node.rpc("eth_sendRawTransactionSync", json!([raw]));
         let took = start.elapsed();
         assert_eq!(receipt["status"], "0x1", "{receipt}");
-        assert!(receipt["blockNumber"].as_str().is_some());
-        // Allow scheduling slack on a loaded 2-core machine on top of one block interval.
+        // Included in the next block, or the one after when it arrived while that block was
+        // being built, and answered as soon as that block was sealed.
+        let included = agnt2_e2e::hex_u64(&receipt["blockNumber"]);
         assert!(
-            took < block_time + Duration::from_millis(400),
+            included <= head + 2,
+            "included in {included}, head was {head}"
+        );
+        assert!(
+            took < 2 * block_time + Duration::from_millis(400),
             "took {took:?}"
         );
     }
