@@ -1,7 +1,7 @@
 //! Block production: genesis initialisation (with OP Stack's preinstalls), and the payload builder that takes transactions
 //! from the pool, executes them (with the reference executor, or with the dependency-aware
 //! parallel executor that must reach the same result), seals the block and commits it to storage
-//! in one write.
+//! in one write; and the sequencer's block loop (`produce_blocks`) over them.
 //!
 //! Owns *which* transactions go into a block and the header that seals them. It must not
 //! decide how transactions execute (that is `agnt2-evm`) or how bytes are stored
@@ -12,9 +12,11 @@ mod header;
 mod parallel;
 mod payload;
 mod preinstalls;
+mod producer;
 
 pub use genesis::{GenesisError, expected_genesis_header, genesis_changes, init_genesis};
 pub use header::{holocene_extra_data, next_base_fee};
 pub use parallel::{ParallelStats, PredictionCache};
 pub use payload::{BlockBuilder, BuildError, BuilderMode, BuiltBlock, PhaseTimes, pool_candidates};
 pub use preinstalls::{PreinstallError, add_preinstalls, preinstall_alloc};
+pub use producer::{build_one, produce_blocks};

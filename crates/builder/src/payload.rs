@@ -42,6 +42,9 @@ pub enum BuildError {
     /// No head block: genesis was not initialised.
     #[error("no head block; initialise genesis first")]
     NoHead,
+    /// The blocking task that built the block panicked or was cancelled.
+    #[error("block building task failed: {0}")]
+    Task(String),
     /// The L1-attributes deposit did not execute.
     #[error("L1-attributes deposit failed: {0}")]
     L1Info(String),

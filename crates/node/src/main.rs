@@ -476,10 +476,15 @@ async fn run_node(args: NodeArgs) -> eyre::Result<()> {
     );
     println!("RPC listening on {addr} (http and ws)");
 
-    let producer = tokio::spawn(produce_blocks(builder, pool, blocks_tx, args.block_time));
+    let producer = tokio::spawn(agnt2_builder::produce_blocks(
+        builder,
+        pool,
+        blocks_tx,
+        args.block_time,
+    ));
     tokio::select! {
         r = producer => {
-            r??;
+            r?.wrap_err("block production stopped")?;
         }
         _ = shutdown_signal() => {
             tracing::info!("shutting down");
@@ -505,39 +510,4 @@ async fn shutdown_signal() {
         }
     }
     let _ = ctrl_c.await;
-}
-
-/// Seals a block every `interval`, from the pool's best transactions.
-async fn produce_blocks(
-    builder: BlockBuilder,
-    pool: Arc<Pool>,
-    blocks: broadcast::Sender<BuiltBlock>,
-    interval: Duration,
-) -> eyre::Result<()> {
-    let mut ticker = tokio::time::interval(interval);
-    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    ticker.tick().await;
-    loop {
-        ticker.tick().await;
-        let b = builder.clone();
-        let p = pool.clone();
-        let built = tokio::task::spawn_blocking(move || -> eyre::Result<BuiltBlock> {
-            let now = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)?
-                .as_secs();
-            let candidates: Vec<_> = agnt2_builder::pool_candidates(&b, &p, now)?
-                .into_iter()
-                .collect();
-            // Learn the access sets of contract calls not seen before (parallel builder only).
-            b.speculate(&candidates)?;
-            let (built, invalid) = b.build(now, None, candidates)?;
-            for h in invalid {
-                p.remove(&h);
-            }
-            p.on_block(b.sender_states(&built.block)?);
-            Ok(built)
-        })
-        .await??;
-        let _ = blocks.send(built);
-    }
 }

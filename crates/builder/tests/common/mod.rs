@@ -23,6 +23,8 @@ pub fn temp_chain(spec: &ChainSpec) -> (tempfile::TempDir, Database) {
 }
 
 /// Calldata of an ERC-8004 `giveFeedback` with tag "q" and no endpoint, URI or hash.
+// Each test binary compiles this module; not every one gives feedback.
+#[allow(dead_code)]
 pub fn feedback(agent_id: U256, value: i128) -> Vec<u8> {
     IReputationRegistry::giveFeedbackCall {
         agentId: agent_id,
