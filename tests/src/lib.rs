@@ -329,16 +329,33 @@ pub fn signed_transfer(
         key,
         TxEip1559 {
             chain_id,
-            nonce,
-            gas_limit: 21_000,
-            max_fee_per_gas: 10_000_000_000,
-            max_priority_fee_per_gas: 1_000_000,
             to: TxKind::Call(to),
-            value,
-            access_list: Default::default(),
-            input: Bytes::new(),
+            ..tx_1559(
+                nonce,
+                21_000,
+                10_000_000_000,
+                1_000_000,
+                value,
+                Bytes::new(),
+            )
         },
     )
+}
+
+/// An EIP-1559 transaction on the dev chain to `0x0909…09`, with the gas and fee fields the
+/// caller picks (attack tests vary exactly those).
+pub fn tx_1559(nonce: u64, gas: u64, fee: u128, tip: u128, value: U256, input: Bytes) -> TxEip1559 {
+    TxEip1559 {
+        chain_id: CHAIN_ID,
+        nonce,
+        gas_limit: gas,
+        max_fee_per_gas: fee,
+        max_priority_fee_per_gas: tip,
+        to: TxKind::Call(Address::repeat_byte(9)),
+        value,
+        access_list: Default::default(),
+        input,
+    }
 }
 
 /// Signs an EIP-1559 transaction; returns the raw `0x` hex.

@@ -13,27 +13,20 @@ use std::{
     time::{Duration, Instant},
 };
 
-use agnt2_e2e::{CHAIN_ID, Node, dev_signer, hex_u64, http_post, sign_1559, signed_transfer};
+use agnt2_e2e::{
+    CHAIN_ID, Node, dev_signer, hex_u64, http_post, sign_1559, signed_transfer, tx_1559,
+};
 use alloy::consensus::TxEip1559;
 use alloy::signers::local::PrivateKeySigner;
-use alloy_primitives::{Address, Bytes, TxKind, U256};
+use alloy_primitives::{Bytes, TxKind, U256};
 use serde_json::{Value, json};
 
 const GWEI: u128 = 1_000_000_000;
 
+/// A transaction whose gas limit covers its calldata.
 fn tx(nonce: u64, fee: u128, tip: u128, value: U256, input: Bytes) -> TxEip1559 {
-    let gas = 21_000 + 16 * input.len() as u64 * 4;
-    TxEip1559 {
-        chain_id: CHAIN_ID,
-        nonce,
-        gas_limit: gas,
-        max_fee_per_gas: fee,
-        max_priority_fee_per_gas: tip,
-        to: TxKind::Call(Address::repeat_byte(0xaa)),
-        value,
-        access_list: Default::default(),
-        input,
-    }
+    let gas = 21_000 + 64 * input.len() as u64;
+    tx_1559(nonce, gas, fee, tip, value, input)
 }
 
 fn send(addr: SocketAddr, raw: &str) -> Value {

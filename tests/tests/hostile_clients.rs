@@ -9,7 +9,9 @@ use std::{
     time::{Duration, Instant},
 };
 
-use agnt2_e2e::{CHAIN_ID, Node, dev_signer, hex_u64, http_post, sign_1559, signed_transfer};
+use agnt2_e2e::{
+    CHAIN_ID, Node, dev_signer, hex_u64, http_post, sign_1559, signed_transfer, tx_1559,
+};
 use alloy::consensus::{SignableTransaction, TxEip1559, TxEip7702};
 use alloy::eips::eip2718::Encodable2718;
 use alloy::signers::{SignerSync, local::PrivateKeySigner};
@@ -19,17 +21,7 @@ use serde_json::{Value, json};
 const GWEI: u128 = 1_000_000_000;
 
 fn transfer(nonce: u64, gas: u64, fee: u128, tip: u128, value: U256) -> TxEip1559 {
-    TxEip1559 {
-        chain_id: CHAIN_ID,
-        nonce,
-        gas_limit: gas,
-        max_fee_per_gas: fee,
-        max_priority_fee_per_gas: tip,
-        to: TxKind::Call(Address::repeat_byte(9)),
-        value,
-        access_list: Default::default(),
-        input: Bytes::new(),
-    }
+    tx_1559(nonce, gas, fee, tip, value, Bytes::new())
 }
 
 /// An error answer's message, or a panic naming the case.
@@ -345,22 +337,31 @@ fn polling_filters_expire_on_a_timer() {
 /// Runtime code that loops for ever: `JUMPDEST PUSH1 0 JUMP`.
 const LOOP: &str = "0x5b600056";
 
-#[test]
-fn execution_is_capped_in_gas_and_time() {
-    let node = Node::dev(&[
+/// `eth_call` parameters that run [`LOOP`] (put in place by a state override).
+fn loop_call() -> Value {
+    let target = Address::repeat_byte(0x5b);
+    json!([{ "to": target }, "latest", { target.to_string(): { "code": LOOP } }])
+}
+
+/// A dev node whose blocks and gas cap let a loop run until a deadline stops it; `extra` sets
+/// the deadlines.
+fn loop_node(extra: &[&str]) -> Node {
+    let mut args = vec![
         "--block-time",
         "200ms",
         "--gas-limit",
         "4000000000",
         "--rpc.gascap",
         "4000000000",
-        "--rpc.evmtimeout",
-        "300ms",
-        "--rpc.batch-evmtimeout",
-        "1s",
-    ]);
-    let target = Address::repeat_byte(0x5b);
-    let call = json!([{ "to": target }, "latest", { target.to_string(): { "code": LOOP } }]);
+    ];
+    args.extend_from_slice(extra);
+    Node::dev(&args)
+}
+
+#[test]
+fn execution_is_capped_in_gas_and_time() {
+    let node = loop_node(&["--rpc.evmtimeout", "300ms", "--rpc.batch-evmtimeout", "1s"]);
+    let call = loop_call();
     let started = Instant::now();
     expect(
         &node,
@@ -671,20 +672,13 @@ fn queued_transactions_expire() {
 
 #[test]
 fn concurrent_executions_wait_for_a_slot_and_blocks_go_on() {
-    let node = Node::dev(&[
-        "--block-time",
-        "200ms",
-        "--gas-limit",
-        "4000000000",
-        "--rpc.gascap",
-        "4000000000",
+    let node = loop_node(&[
         "--rpc.evmtimeout",
         "500ms",
         "--rpc.max-concurrent-executions",
         "1",
     ]);
-    let target = Address::repeat_byte(0x5b);
-    let call = json!([{ "to": target }, "latest", { target.to_string(): { "code": LOOP } }]);
+    let call = loop_call();
     let addr = node.addr;
     let head = node.block_number();
     let started = Instant::now();

@@ -50,3 +50,34 @@ pub fn percentile(sorted: &[f64], p: f64) -> f64 {
     let idx = ((sorted.len() - 1) as f64 * p / 100.0).round() as usize;
     sorted[idx.min(sorted.len() - 1)]
 }
+
+/// A fresh MDBX datadir holding `spec`'s genesis, and the environment of block `number` on top
+/// of it with no gas limit to speak of, so whole workloads fit (the registry benchmarks).
+pub fn open_chain(
+    spec: &agnt2_primitives::ChainSpec,
+    number: u64,
+) -> eyre::Result<(
+    tempfile::TempDir,
+    agnt2_storage::Database,
+    agnt2_evm::EvmConfig,
+    agnt2_evm::NextBlock,
+)> {
+    let dir = tempfile::tempdir()?;
+    let db = agnt2_storage::Database::open(dir.path(), &agnt2_storage::DatabaseConfig::default())?;
+    agnt2_builder::init_genesis(&db, spec)?;
+    let next = agnt2_evm::NextBlock {
+        number,
+        timestamp: 1_000,
+        beneficiary: agnt2_primitives::constants::SEQUENCER_FEE_VAULT,
+        base_fee: 1,
+        gas_limit: u64::MAX / 4,
+        prevrandao: B256::ZERO,
+    };
+    Ok((dir, db, agnt2_evm::EvmConfig::isthmus(spec.chain_id), next))
+}
+
+/// Intrinsic gas without the EIP-7623 calldata floor, for views measured with `eth_call`.
+pub fn standard_intrinsic(input: &[u8]) -> u64 {
+    let zeros = input.iter().filter(|b| **b == 0).count() as u64;
+    21_000 + zeros * 4 + (input.len() as u64 - zeros) * 16
+}

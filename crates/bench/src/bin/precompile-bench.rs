@@ -6,15 +6,13 @@
 
 use std::{path::PathBuf, process::Command, time::Instant};
 
-use agnt2_bench::{BenchKey, percentile};
-use agnt2_builder::init_genesis;
-use agnt2_evm::{BlockExecutor, CallRequest, EvmConfig, NextBlock, StateDb, TxOutcome, call};
+use agnt2_bench::{BenchKey, open_chain, percentile, standard_intrinsic};
+use agnt2_evm::{BlockExecutor, CallRequest, StateDb, TxOutcome, call};
 use agnt2_precompiles::{
     IDENTITY_REGISTRY, REPUTATION_REGISTRY,
     abi::{IIdentityRegistry, IReputationRegistry},
 };
-use agnt2_primitives::{ChainSpec, OpTxEnvelope, RecoveredTx, constants::SEQUENCER_FEE_VAULT};
-use agnt2_storage::{Database, DatabaseConfig};
+use agnt2_primitives::{ChainSpec, OpTxEnvelope, RecoveredTx};
 use agnt2_txpool::intrinsic_gas;
 use alloy::{
     consensus::{SignableTransaction, TxEip1559},
@@ -89,25 +87,6 @@ fn init_code(name: &str) -> eyre::Result<Vec<u8>> {
     Ok(alloy_primitives::hex::decode(hex)?)
 }
 
-/// A fresh MDBX datadir holding `spec`'s genesis, and the environment of one long block on top
-/// of it (no gas limit to speak of, so whole workloads fit).
-fn open_chain(
-    spec: &ChainSpec,
-) -> eyre::Result<(tempfile::TempDir, Database, EvmConfig, NextBlock)> {
-    let dir = tempfile::tempdir()?;
-    let db = Database::open(dir.path(), &DatabaseConfig::default())?;
-    init_genesis(&db, spec)?;
-    let next = NextBlock {
-        number: 1,
-        timestamp: 1_000,
-        beneficiary: SEQUENCER_FEE_VAULT,
-        base_fee: 1,
-        gas_limit: u64::MAX / 4,
-        prevrandao: B256::ZERO,
-    };
-    Ok((dir, db, EvmConfig::isthmus(spec.chain_id), next))
-}
-
 /// An `eth_call`-style request without fees.
 fn view_request(from: Address, to: Address, input: Vec<u8>) -> CallRequest {
     CallRequest {
@@ -121,12 +100,6 @@ fn view_request(from: Address, to: Address, input: Vec<u8>) -> CallRequest {
         nonce: None,
         ..Default::default()
     }
-}
-
-/// Intrinsic gas without the EIP-7623 calldata floor, for views measured with `eth_call`.
-fn standard_intrinsic(input: &[u8]) -> u64 {
-    let zeros = input.iter().filter(|b| **b == 0).count() as u64;
-    21_000 + zeros * 4 + (input.len() as u64 - zeros) * 16
 }
 
 struct Signer {
@@ -192,7 +165,7 @@ fn calibrate(args: &Args) -> eyre::Result<serde_json::Value> {
         }
     }
     let chain_id = spec.chain_id;
-    let (_dir, db, config, next) = open_chain(&spec)?;
+    let (_dir, db, config, next) = open_chain(&spec, 1)?;
     let view = |to: Address, input: Vec<u8>| view_request(key.address, to, input);
 
     // EVM compute rate: the loop contract, deployed then called.
@@ -319,7 +292,7 @@ fn main() -> eyre::Result<()> {
         );
     }
     let chain_id = spec.chain_id;
-    let (_dir, db, config, next) = open_chain(&spec)?;
+    let (_dir, db, config, next) = open_chain(&spec, 1)?;
     let mut state = StateDb::new(db.latest()?);
     let mut owner = Signer {
         key: owner_key,
