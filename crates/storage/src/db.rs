@@ -2,12 +2,12 @@
 
 use std::path::Path;
 
-use agnt2_primitives::{SealedBlock, StoredReceipt};
+use agnt2_primitives::StoredReceipt;
 use alloy::consensus::Header;
 use alloy_primitives::{Address, B256, U256, keccak256};
 use libmdbx::{
     DatabaseOptions, Mode, NoWriteMap, RO, ReadWriteOptions, SyncMode, Table, TableFlags,
-    Transaction, WriteFlags,
+    Transaction,
 };
 use rayon::prelude::*;
 
@@ -15,13 +15,13 @@ use crate::{
     StorageError, StoredAccount, codec,
     mpt::{EMPTY_ROOT, NodeReader, Trie, TrieError},
     sealed::{self, SealedRead, SealedTable},
-    state::{HistoricalState, LatestState, StateChanges, storage_key},
+    state::{HistoricalState, LatestState, StateChanges},
 };
 
-type Env = libmdbx::Database<NoWriteMap>;
+pub(crate) type Env = libmdbx::Database<NoWriteMap>;
 
 /// Table names, in creation order.
-const TABLE_NAMES: [&str; 11] = [
+const TABLE_NAMES: [&str; 13] = [
     "Headers",
     "HeaderNumbers",
     "CanonicalHashes",
@@ -33,12 +33,16 @@ const TABLE_NAMES: [&str; 11] = [
     "Bytecodes",
     "TrieNodes",
     "Meta",
+    "AccountChangeSets",
+    "StorageChangeSets",
 ];
 
 pub(crate) const META_HEAD: &[u8] = b"head";
 const META_SCHEMA: &[u8] = b"schema";
-/// Version of the record layout; 2 added the per-record checksums.
-const SCHEMA_VERSION: u32 = 2;
+pub(crate) const META_SAFE: &[u8] = b"safe";
+pub(crate) const META_FINALIZED: &[u8] = b"finalized";
+/// Version of the record layout; 2 added the per-record checksums, 3 the change sets.
+const SCHEMA_VERSION: u32 = 3;
 
 /// Open table handles, valid for the life of the environment.
 #[derive(Debug)]
@@ -63,13 +67,17 @@ pub(crate) struct Tables {
     pub bytecodes: SealedTable,
     /// node hash → node RLP (account and storage tries; leaves are the hashed state)
     pub trie_nodes: SealedTable,
-    /// small named values (head)
+    /// small named values (head, safe, finalized, schema)
     pub meta: SealedTable,
+    /// number ‖ address → the account before block `number` changed it (empty: absent)
+    pub account_changesets: SealedTable,
+    /// number ‖ address ‖ slot → the slot before block `number` changed it (empty: zero)
+    pub storage_changesets: SealedTable,
 }
 
 impl Tables {
     /// Every table, in creation order.
-    pub(crate) fn all(&self) -> [&SealedTable; 11] {
+    pub(crate) fn all(&self) -> [&SealedTable; 13] {
         [
             &self.headers,
             &self.header_numbers,
@@ -82,6 +90,8 @@ impl Tables {
             &self.bytecodes,
             &self.trie_nodes,
             &self.meta,
+            &self.account_changesets,
+            &self.storage_changesets,
         ]
     }
 }
@@ -237,6 +247,8 @@ impl Database {
             bytecodes: take(8)?,
             trie_nodes: take(9)?,
             meta: take(10)?,
+            account_changesets: take(11)?,
+            storage_changesets: take(12)?,
         };
         let db = Self {
             env,
@@ -282,6 +294,10 @@ impl Database {
 
     pub(crate) fn tables(&self) -> &'static Tables {
         self.tables
+    }
+
+    pub(crate) fn env(&self) -> &'static Env {
+        self.env
     }
 
     pub(crate) fn ro(&self) -> Result<Transaction<'static, RO, NoWriteMap>, StorageError> {
@@ -454,80 +470,6 @@ impl Database {
         Ok(crate::StateProvider::account(&self.latest()?, address)?
             .map(|a| a.storage_root)
             .unwrap_or(EMPTY_ROOT))
-    }
-
-    /// Writes a block, its receipts and its state changes in one write transaction: after a
-    /// crash the block is there entirely or not at all.
-    pub fn commit_block(
-        &self,
-        block: &SealedBlock,
-        receipts: &[StoredReceipt],
-        changes: &StateChanges,
-        trie: &TrieOutput,
-    ) -> Result<(), StorageError> {
-        let t = self.tables;
-        let txn = self.env.begin_rw_txn()?;
-        let num = block.number().to_be_bytes();
-        sealed::put(&txn, &t.headers, &num, &codec::encode_header(&block.header))?;
-        sealed::put(&txn, &t.header_numbers, block.hash.as_slice(), &num)?;
-        sealed::put(&txn, &t.canonical_hashes, &num, block.hash.as_slice())?;
-        sealed::put(
-            &txn,
-            &t.bodies,
-            &num,
-            &codec::encode_body(&block.transactions),
-        )?;
-        sealed::put(&txn, &t.receipts, &num, &codec::encode_receipts(receipts))?;
-        for (i, tx) in block.transactions.iter().enumerate() {
-            let mut loc = [0u8; 12];
-            loc[..8].copy_from_slice(&num);
-            loc[8..].copy_from_slice(&(i as u32).to_be_bytes());
-            sealed::put(&txn, &t.tx_lookup, tx.hash.as_slice(), &loc)?;
-        }
-        for (address, change) in changes {
-            if change.wipe_storage || change.info.is_none() {
-                let mut cursor = txn.cursor(&t.plain_storage.table)?;
-                let mut entry = cursor.set_range::<Vec<u8>, ()>(address.as_slice())?;
-                while let Some((key, ())) = entry {
-                    if !key.starts_with(address.as_slice()) {
-                        break;
-                    }
-                    cursor.del(WriteFlags::empty())?;
-                    entry = cursor.get_current::<Vec<u8>, ()>()?;
-                }
-            }
-            if change.info.is_none() {
-                continue;
-            }
-            for (slot, value) in &change.storage {
-                let key = storage_key(address, slot);
-                if value.is_zero() {
-                    txn.del(&t.plain_storage.table, key, None)?;
-                } else {
-                    sealed::put(&txn, &t.plain_storage, &key, &value.to_be_bytes::<32>())?;
-                }
-            }
-            if let Some(code) = change.info.as_ref().and_then(|i| i.code.as_ref())
-                && !code.is_empty()
-            {
-                sealed::put(&txn, &t.bytecodes, keccak256(code).as_slice(), code)?;
-            }
-        }
-        for (address, account) in &trie.accounts {
-            match account {
-                Some(a) => sealed::put(&txn, &t.plain_accounts, address.as_slice(), &a.encode())?,
-                None => {
-                    txn.del(&t.plain_accounts.table, address, None)?;
-                }
-            }
-        }
-        for (hash, rlp) in &trie.nodes {
-            sealed::put(&txn, &t.trie_nodes, hash.as_slice(), rlp)?;
-        }
-        sealed::put(&txn, &t.meta, META_HEAD, &num)?;
-        txn.commit()?;
-        metrics::counter!("agnt2_storage_blocks_committed_total").increment(1);
-        Ok(())
     }
 
     /// Reads one storage value of the head state (convenience for tests and RPC).

@@ -7,7 +7,9 @@
 //! A block is written in one MDBX write transaction, so after a crash the database holds
 //! whole blocks only. One process holds a datadir at a time (a lock file), every value carries
 //! a checksum so damage is an error rather than a wrong answer, and [`Database::check`] walks
-//! the datadir against what the headers commit to.
+//! the datadir against what the headers commit to. Each block also writes change sets (the
+//! values it overwrote), so the head can be unwound to an earlier block when the L1 it was
+//! derived from reorganises.
 
 mod check;
 pub mod codec;
@@ -15,6 +17,7 @@ mod db;
 pub mod mpt;
 mod sealed;
 mod state;
+mod write;
 
 pub use check::{CheckError, CheckReport};
 pub use codec::StoredAccount;
@@ -23,6 +26,7 @@ pub use state::{
     AccountChange, AccountProof, AccountUpdate, HistoricalState, LatestState, Overlay,
     StateChanges, StateProvider,
 };
+pub use write::CommittedBlock;
 
 /// Storage failures.
 #[derive(Debug, thiserror::Error)]
@@ -68,6 +72,22 @@ pub enum StorageError {
         dir: String,
         /// What the lock file says of its holder (a pid).
         holder: String,
+    },
+    /// A block was committed out of order.
+    #[error("block {number} does not follow the head {head:?}")]
+    NotNext {
+        /// The head (`None`: empty datadir).
+        head: Option<u64>,
+        /// The block offered.
+        number: u64,
+    },
+    /// An unwind would remove a finalized block.
+    #[error("cannot unwind to block {target}: block {finalized} is finalized")]
+    UnwindFinalized {
+        /// Requested new head.
+        target: u64,
+        /// The finalized head.
+        finalized: u64,
     },
     /// The datadir was created for another chain.
     #[error("datadir belongs to a chain with genesis {stored}, not {expected}")]
