@@ -7,6 +7,7 @@
 //! decide how transactions execute (that is `agnt2-evm`) or how bytes are stored
 //! (`agnt2-storage`).
 
+mod attributes;
 mod genesis;
 mod header;
 mod parallel;
@@ -14,9 +15,16 @@ mod payload;
 mod preinstalls;
 mod producer;
 
+pub use attributes::PayloadAttributes;
 pub use genesis::{GenesisError, expected_genesis_header, genesis_changes, init_genesis};
-pub use header::{holocene_extra_data, next_base_fee};
+pub use header::{
+    holocene_extra_data, holocene_extra_data_with, next_base_fee, next_base_fee_with,
+};
 pub use parallel::{ParallelStats, PredictionCache};
-pub use payload::{BlockBuilder, BuildError, BuilderMode, BuiltBlock, PhaseTimes, pool_candidates};
+pub use payload::{
+    BlockBuilder, BuildError, BuilderMode, BuiltBlock, ForcedTxError, PhaseTimes, pool_candidates,
+};
 pub use preinstalls::{PreinstallError, add_preinstalls, preinstall_alloc};
-pub use producer::{build_one, produce_blocks};
+pub use producer::{
+    DevPayloads, PayloadSource, SequencerAction, build_one, produce_blocks, unwind,
+};

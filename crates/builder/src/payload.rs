@@ -16,7 +16,7 @@ use agnt2_primitives::{
     ChainSpec, OpTxEnvelope, RecoveredTx, SealedBlock, StoredReceipt,
     constants::{L1_INFO_DEPOSIT_GAS, L2_TO_L1_MESSAGE_PASSER, SEQUENCER_FEE_VAULT},
 };
-use agnt2_storage::{Database, StateChanges, StateProvider, StorageError};
+use agnt2_storage::{CommittedBlock, Database, StateChanges, StateProvider, StorageError};
 use agnt2_txpool::{Pool, SenderState};
 use alloy::consensus::{
     EMPTY_OMMER_ROOT_HASH, Header, TxReceipt,
@@ -26,7 +26,8 @@ use alloy::eips::eip7685::EMPTY_REQUESTS_HASH;
 use alloy_primitives::{Address, B256, Bloom, U256, keccak256};
 
 use crate::{
-    header::{holocene_extra_data, next_base_fee},
+    PayloadAttributes,
+    header::{holocene_extra_data, holocene_extra_data_with, next_base_fee_with},
     parallel::{ParallelStats, PredictionCache},
 };
 
@@ -45,9 +46,48 @@ pub enum BuildError {
     /// The blocking task that built the block panicked or was cancelled.
     #[error("block building task failed: {0}")]
     Task(String),
-    /// The L1-attributes deposit did not execute.
-    #[error("L1-attributes deposit failed: {0}")]
-    L1Info(String),
+    /// A transaction the payload attributes force into the block (the L1-attributes deposit
+    /// is index 0, user deposits follow) could not be included: the block is not built,
+    /// since skipping it would break derivation.
+    #[error("forced transaction {index} ({hash}) could not be included: {reason}")]
+    Forced {
+        /// Position among the forced transactions.
+        index: usize,
+        /// Its hash.
+        hash: B256,
+        /// Why.
+        reason: ForcedTxError,
+    },
+    /// The attributes name a parent that is not the head.
+    #[error("payload parent {expected} is not the head {head}")]
+    ParentMismatch {
+        /// The parent the attributes were made for.
+        expected: B256,
+        /// The head.
+        head: B256,
+    },
+    /// The attributes' timestamp is before the parent's.
+    #[error("payload timestamp {timestamp} is before the parent's {parent}")]
+    TimestampBeforeParent {
+        /// Attributes' timestamp.
+        timestamp: u64,
+        /// Parent's timestamp.
+        parent: u64,
+    },
+    /// The parallel builder's worker threads could not be started.
+    #[error("worker pool: {0}")]
+    Workers(#[from] rayon::ThreadPoolBuildError),
+}
+
+/// Why a forced transaction was not included.
+#[derive(Debug, thiserror::Error)]
+pub enum ForcedTxError {
+    /// Its gas limit is above what is left of the block.
+    #[error("gas limit above what is left of the block")]
+    DoesNotFit,
+    /// The EVM refused it (deposits cannot fail validation; this is a bug or a bad payload).
+    #[error("invalid: {0}")]
+    Invalid(String),
 }
 
 /// Time spent in each phase of building a block.
@@ -68,10 +108,23 @@ pub struct BuiltBlock {
     pub block: Arc<SealedBlock>,
     /// Its receipts.
     pub receipts: Arc<Vec<StoredReceipt>>,
+    /// The state it wrote.
+    pub changes: Arc<StateChanges>,
     /// Phase timings.
     pub times: PhaseTimes,
     /// What the parallel executor did (`None` for the sequential builder).
     pub parallel: Option<ParallelStats>,
+}
+
+impl BuiltBlock {
+    /// The block as committed: what a canonical-chain notification carries.
+    pub fn committed(&self) -> CommittedBlock {
+        CommittedBlock {
+            block: self.block.clone(),
+            receipts: self.receipts.clone(),
+            changes: self.changes.clone(),
+        }
+    }
 }
 
 /// How the builder executes a block's transactions.
@@ -162,6 +215,25 @@ impl BlockBuilder {
         self
     }
 
+    /// Removes the blocks above `target` (an L1 reorg took away what they were derived from)
+    /// and returns them, oldest first. The caller announces the revert and offers their pool
+    /// transactions again.
+    pub fn unwind_to(&self, target: u64) -> Result<Vec<CommittedBlock>, BuildError> {
+        let removed = self.db.unwind_to(target)?;
+        let used = self
+            .db
+            .receipts(target)?
+            .and_then(|r| system_gas_used(&r))
+            .unwrap_or(L1_INFO_DEPOSIT_GAS);
+        self.system_gas.store(used, AtomicOrdering::Relaxed);
+        Ok(removed)
+    }
+
+    /// The database the builder commits to.
+    pub fn database(&self) -> &Database {
+        &self.db
+    }
+
     /// The most gas one pool transaction may have and still fit the next block: the gas limit
     /// less what the head block's system deposits used.
     pub fn max_tx_gas(&self) -> u64 {
@@ -204,8 +276,7 @@ impl BlockBuilder {
                 rayon::ThreadPoolBuilder::new()
                     .num_threads(threads.max(1))
                     .thread_name(|i| format!("agnt2-exec-{i}"))
-                    .build()
-                    .map_err(|e| BuildError::L1Info(format!("worker pool: {e}")))?,
+                    .build()?,
             )),
         };
         self.mode = mode;
@@ -236,20 +307,46 @@ impl BlockBuilder {
 
     /// The environment of the next block, as `pending` reads see it.
     pub fn next_block_env(&self, timestamp: u64) -> Result<(NextBlock, Header), BuildError> {
-        let (number, _) = self.db.head()?.ok_or(BuildError::NoHead)?;
+        self.next_block_env_for(&PayloadAttributes::at(timestamp))
+    }
+
+    /// The environment of the block `attrs` describe, checked against the head.
+    pub fn next_block_env_for(
+        &self,
+        attrs: &PayloadAttributes,
+    ) -> Result<(NextBlock, Header), BuildError> {
+        let (number, head_hash) = self.db.head()?.ok_or(BuildError::NoHead)?;
+        if let Some(expected) = attrs.parent
+            && expected != head_hash
+        {
+            return Err(BuildError::ParentMismatch {
+                expected,
+                head: head_hash,
+            });
+        }
         let parent = self.db.header(number)?.ok_or(BuildError::NoHead)?;
-        let base_fee = next_base_fee(
-            &self.spec,
+        if attrs.strict_timestamp && attrs.timestamp < parent.timestamp {
+            return Err(BuildError::TimestampBeforeParent {
+                timestamp: attrs.timestamp,
+                parent: parent.timestamp,
+            });
+        }
+        // Holocene: the parent's extraData carries the EIP-1559 parameters its child uses.
+        let (denominator, elasticity) = eip1559_params(&parent.extra_data)
+            .unwrap_or((self.spec.denominator as u32, self.spec.elasticity as u32));
+        let base_fee = next_base_fee_with(
+            denominator,
+            elasticity,
             parent.gas_used,
             parent.gas_limit,
             parent.base_fee_per_gas.unwrap_or_default(),
         );
         let next = NextBlock {
             number: number + 1,
-            timestamp: timestamp.max(parent.timestamp),
-            beneficiary: SEQUENCER_FEE_VAULT,
+            timestamp: attrs.timestamp.max(parent.timestamp),
+            beneficiary: attrs.fee_recipient.unwrap_or(SEQUENCER_FEE_VAULT),
             base_fee,
-            gas_limit: self.gas_limit,
+            gas_limit: attrs.gas_limit.unwrap_or(self.gas_limit),
             prevrandao: keccak256(parent.hash_slow()),
         };
         Ok((next, parent))
@@ -269,8 +366,8 @@ impl BlockBuilder {
     }
 
     /// Builds, seals and commits one block with the L1-attributes deposit and then `txs` in
-    /// order (skipping any that turn out invalid). Returns the block and the hashes of the
-    /// transactions found invalid.
+    /// order (skipping any that turn out invalid), on a synthetic `--dev` L1 origin unless `l1`
+    /// is given. Returns the block and the hashes of the transactions found invalid.
     pub fn build<I>(
         &self,
         timestamp: u64,
@@ -280,29 +377,49 @@ impl BlockBuilder {
     where
         I: IntoIterator<Item = Arc<RecoveredTx>>,
     {
+        let mut attrs = PayloadAttributes::at(timestamp);
+        attrs.l1_origin = l1;
+        self.build_payload(&attrs, txs)
+    }
+
+    /// Builds, seals and commits the block `attrs` describe: the L1-attributes deposit, then
+    /// the forced transactions (deposits) in order, none skipped, then — unless
+    /// `attrs.no_tx_pool` — `txs` in order, skipping any that turn out invalid. Returns the
+    /// block and the hashes of the pool transactions found invalid.
+    pub fn build_payload<I>(
+        &self,
+        attrs: &PayloadAttributes,
+        txs: I,
+    ) -> Result<(BuiltBlock, Vec<B256>), BuildError>
+    where
+        I: IntoIterator<Item = Arc<RecoveredTx>>,
+    {
         let span = tracing::info_span!("build_block");
         let _g = span.enter();
-        let (next, parent) = self.next_block_env(timestamp)?;
-        let l1 = l1.unwrap_or_else(|| Self::dev_l1_origin(&next));
+        let (next, parent) = self.next_block_env_for(attrs)?;
+        let l1 = attrs
+            .l1_origin
+            .clone()
+            .unwrap_or_else(|| Self::dev_l1_origin(&next));
         let started = Instant::now();
-        let txs: Vec<Arc<RecoveredTx>> = txs.into_iter().collect();
-        let deposit = l1_info_deposit(&l1, 0);
+        let txs: Vec<Arc<RecoveredTx>> = if attrs.no_tx_pool {
+            Vec::new()
+        } else {
+            txs.into_iter().collect()
+        };
+        let mut forced = Vec::with_capacity(1 + attrs.transactions.len());
+        forced.push(l1_info_deposit(&l1, attrs.sequence_number));
+        forced.extend(attrs.transactions.iter().cloned());
         let (executed, changes, invalid, parallel) = match self.mode {
             BuilderMode::Sequential => {
-                let (executed, changes, invalid) = self.execute_sequential(&next, deposit, &txs)?;
+                let (executed, changes, invalid) = self.execute_sequential(&next, &forced, &txs)?;
                 (executed, changes, invalid, None)
             }
             BuilderMode::Parallel { threads } => {
                 let mut state = StateDb::new(self.db.latest()?);
-                let deposit_block = {
+                let forced_block = {
                     let mut exec = BlockExecutor::new(&self.evm, &next, &mut state);
-                    match exec.execute(deposit.clone())? {
-                        TxOutcome::Included => {}
-                        TxOutcome::DoesNotFit => {
-                            return Err(BuildError::L1Info("does not fit".into()));
-                        }
-                        TxOutcome::Invalid(e) => return Err(BuildError::L1Info(e)),
-                    }
+                    execute_forced(&mut exec, &forced)?;
                     exec.finish()
                 };
                 let outcome = crate::parallel::execute(
@@ -311,7 +428,7 @@ impl BlockBuilder {
                     &next,
                     self.workers.as_deref(),
                     threads,
-                    &deposit_block,
+                    &forced_block,
                     state.into_changes(),
                     txs.clone(),
                     &self.predictions,
@@ -320,29 +437,13 @@ impl BlockBuilder {
                     Ok(out) => (out.block, out.changes, out.invalid, Some(out.stats)),
                     Err(stats) => {
                         let (executed, changes, invalid) =
-                            self.execute_sequential(&next, deposit, &txs)?;
+                            self.execute_sequential(&next, &forced, &txs)?;
                         (executed, changes, invalid, Some(stats))
                     }
                 }
             }
         };
-        if let Some(stats) = &parallel {
-            metrics::counter!("agnt2_builder_parallel_txs_total").increment(stats.predicted as u64);
-            metrics::counter!("agnt2_builder_tail_txs_total").increment(stats.tail as u64);
-            metrics::histogram!("agnt2_builder_groups").record(stats.groups as f64);
-            metrics::histogram!("agnt2_builder_largest_bin_share").record(stats.largest_bin_share);
-            metrics::counter!("agnt2_builder_reexecuted_txs_total")
-                .increment(stats.reexecuted as u64);
-            if stats.fallback.is_none() && stats.largest_bin_share > 0.0 {
-                // How many bins' worth of work ran at once: total gas over the largest bin's.
-                metrics::histogram!("agnt2_builder_parallelism")
-                    .record(1.0 / stats.largest_bin_share);
-            }
-            if let Some(reason) = stats.fallback {
-                metrics::counter!("agnt2_builder_sequential_fallbacks_total", "reason" => reason)
-                    .increment(1);
-            }
-        }
+        record_parallel_stats(parallel.as_ref());
         let execution = started.elapsed();
 
         let root_started = Instant::now();
@@ -383,7 +484,12 @@ impl BlockBuilder {
             gas_limit: next.gas_limit,
             gas_used: executed.gas_used,
             timestamp: next.timestamp,
-            extra_data: holocene_extra_data(&self.spec),
+            extra_data: match attrs.eip1559_params {
+                Some((denominator, elasticity)) => {
+                    holocene_extra_data_with(denominator, elasticity)
+                }
+                None => holocene_extra_data(&self.spec),
+            },
             mix_hash: next.prevrandao,
             base_fee_per_gas: Some(next.base_fee),
             withdrawals_root: Some(withdrawals_root),
@@ -434,6 +540,7 @@ impl BlockBuilder {
             BuiltBlock {
                 block: Arc::new(block),
                 receipts: Arc::new(executed.receipts),
+                changes: Arc::new(changes),
                 times,
                 parallel,
             },
@@ -441,22 +548,18 @@ impl BlockBuilder {
         ))
     }
 
-    /// The reference path: the deposit, then `txs` one after another.
+    /// The reference path: the forced transactions, then `txs` one after another.
     fn execute_sequential(
         &self,
         next: &NextBlock,
-        deposit: RecoveredTx,
+        forced: &[RecoveredTx],
         txs: &[Arc<RecoveredTx>],
     ) -> Result<(ExecutedBlock, StateChanges, Vec<B256>), BuildError> {
         let mut state = StateDb::new(self.db.latest()?);
         let mut invalid = Vec::new();
         let executed = {
             let mut exec = BlockExecutor::new(&self.evm, next, &mut state);
-            match exec.execute(deposit)? {
-                TxOutcome::Included => {}
-                TxOutcome::DoesNotFit => return Err(BuildError::L1Info("does not fit".into())),
-                TxOutcome::Invalid(e) => return Err(BuildError::L1Info(e)),
-            }
+            execute_forced(&mut exec, forced)?;
             run_in_order(&mut exec, txs, &mut invalid)?;
             exec.finish()
         };
@@ -469,13 +572,22 @@ impl BlockBuilder {
         &self,
         block: &SealedBlock,
     ) -> Result<Vec<(Address, SenderState)>, BuildError> {
+        self.sender_states_of(
+            block
+                .transactions
+                .iter()
+                .filter(|t| !t.is_deposit())
+                .map(|t| t.signer),
+        )
+    }
+
+    /// Head-state nonces and balances of `senders` (each once).
+    pub fn sender_states_of(
+        &self,
+        senders: impl IntoIterator<Item = Address>,
+    ) -> Result<Vec<(Address, SenderState)>, BuildError> {
         let state = self.db.latest()?;
-        let senders: HashSet<Address> = block
-            .transactions
-            .iter()
-            .filter(|t| !t.is_deposit())
-            .map(|t| t.signer)
-            .collect();
+        let senders: HashSet<Address> = senders.into_iter().collect();
         senders
             .into_iter()
             .map(|a| {
@@ -492,20 +604,66 @@ impl BlockBuilder {
     }
 }
 
-/// Gas used by the deposits that open a block (the L1-attributes deposit and, on a rollup, the
-/// user deposits after it); `None` for a block without them (genesis).
+/// Gas used by the L1-attributes deposit that opens every block: what no pool transaction can
+/// have. User deposits after it vary from block to block, so a transaction that does not fit
+/// beside them waits for a block that has room instead of being refused. `None` for a block
+/// without it (genesis).
 fn system_gas_used(receipts: &[StoredReceipt]) -> Option<u64> {
-    let mut deposits = receipts
-        .iter()
-        .take_while(|r| {
-            matches!(
-                r.receipt,
-                op_alloy::consensus::OpReceiptEnvelope::Deposit(_)
-            )
-        })
-        .peekable();
-    deposits.peek()?;
-    Some(deposits.map(|r| r.meta.gas_used).sum())
+    let first = receipts.first()?;
+    matches!(
+        first.receipt,
+        op_alloy::consensus::OpReceiptEnvelope::Deposit(_)
+    )
+    .then_some(first.meta.gas_used)
+}
+
+/// Executes the forced prefix of a block in order; any that cannot be included fails the
+/// block, as derivation requires.
+fn execute_forced<P: StateProvider>(
+    exec: &mut BlockExecutor<'_, P>,
+    forced: &[RecoveredTx],
+) -> Result<(), BuildError> {
+    for (index, tx) in forced.iter().enumerate() {
+        let reason = match exec.execute(tx.clone())? {
+            TxOutcome::Included => continue,
+            TxOutcome::DoesNotFit => ForcedTxError::DoesNotFit,
+            TxOutcome::Invalid(e) => ForcedTxError::Invalid(e),
+        };
+        return Err(BuildError::Forced {
+            index,
+            hash: tx.hash,
+            reason,
+        });
+    }
+    Ok(())
+}
+
+fn record_parallel_stats(stats: Option<&ParallelStats>) {
+    let Some(stats) = stats else { return };
+    metrics::counter!("agnt2_builder_parallel_txs_total").increment(stats.predicted as u64);
+    metrics::counter!("agnt2_builder_tail_txs_total").increment(stats.tail as u64);
+    metrics::histogram!("agnt2_builder_groups").record(stats.groups as f64);
+    metrics::histogram!("agnt2_builder_largest_bin_share").record(stats.largest_bin_share);
+    metrics::counter!("agnt2_builder_reexecuted_txs_total").increment(stats.reexecuted as u64);
+    if stats.fallback.is_none() && stats.largest_bin_share > 0.0 {
+        // How many bins' worth of work ran at once: total gas over the largest bin's.
+        metrics::histogram!("agnt2_builder_parallelism").record(1.0 / stats.largest_bin_share);
+    }
+    if let Some(reason) = stats.fallback {
+        metrics::counter!("agnt2_builder_sequential_fallbacks_total", "reason" => reason)
+            .increment(1);
+    }
+}
+
+/// EIP-1559 denominator and elasticity from a Holocene `extraData` (version 0, two
+/// big-endian u32); `None` for another layout or zero values (the chain's defaults apply).
+fn eip1559_params(extra: &[u8]) -> Option<(u32, u32)> {
+    let [0, d0, d1, d2, d3, e0, e1, e2, e3] = *extra else {
+        return None;
+    };
+    let d = u32::from_be_bytes([d0, d1, d2, d3]);
+    let e = u32::from_be_bytes([e0, e1, e2, e3]);
+    (d != 0 && e != 0).then_some((d, e))
 }
 
 /// Convenience for callers that build from a pool: the pool's best transactions at the next

@@ -5,33 +5,12 @@ mod common;
 
 use std::{sync::Arc, time::Duration};
 
-use agnt2_builder::{BlockBuilder, BuilderMode, BuiltBlock, produce_blocks};
-use agnt2_primitives::{ChainSpec, OpTxEnvelope, RecoveredTx};
+use agnt2_builder::{BlockBuilder, BuilderMode, DevPayloads, produce_blocks};
+use agnt2_chain_state::CanonStateNotifier;
+use agnt2_primitives::ChainSpec;
 use agnt2_txpool::{BlockInfo, Pool, PoolConfig, SenderState};
-use alloy::{
-    consensus::{SignableTransaction, TxEip1559},
-    eips::eip2718::Encodable2718,
-    genesis::GenesisAccount,
-    signers::{SignerSync, local::PrivateKeySigner},
-};
-use alloy_primitives::{Address, Bytes, TxKind, U256};
-
-fn transfer(key: &PrivateKeySigner, chain_id: u64, nonce: u64) -> RecoveredTx {
-    let tx = TxEip1559 {
-        chain_id,
-        nonce,
-        gas_limit: 21_000,
-        max_fee_per_gas: 10_000_000_000,
-        max_priority_fee_per_gas: 1,
-        to: TxKind::Call(Address::repeat_byte(0x42)),
-        value: U256::from(1),
-        access_list: Default::default(),
-        input: Bytes::new(),
-    };
-    let sig = key.sign_hash_sync(&tx.signature_hash()).expect("sign");
-    RecoveredTx::decode_user(&OpTxEnvelope::Eip1559(tx.into_signed(sig)).encoded_2718())
-        .expect("decode")
-}
+use alloy::{genesis::GenesisAccount, signers::local::PrivateKeySigner};
+use alloy_primitives::U256;
 
 async fn run(mode: BuilderMode) {
     let key = PrivateKeySigner::random();
@@ -58,20 +37,23 @@ async fn run(mode: BuilderMode) {
         gas_limit: builder.max_tx_gas(),
     };
     for nonce in 0..5 {
-        pool.add(transfer(&key, spec.chain_id, nonce), state, info)
+        pool.add(common::transfer(&key, spec.chain_id, nonce), state, info)
             .expect("admitted");
     }
-    let (blocks, mut announced) = tokio::sync::broadcast::channel::<BuiltBlock>(16);
+    let notifier = CanonStateNotifier::default();
+    let mut announced = notifier.subscribe(16);
     let task = tokio::spawn(produce_blocks(
         builder.clone(),
         pool.clone(),
-        blocks,
+        notifier.clone(),
+        DevPayloads,
         Duration::from_millis(20),
     ));
     let first = tokio::time::timeout(Duration::from_secs(30), announced.recv())
         .await
         .expect("a block within 30 s")
         .expect("announced");
+    let first = first.committed_chain().expect("committed").tip().clone();
     assert_eq!(first.block.number(), 1);
     // The deposit, then the five transfers in nonce order.
     let nonces: Vec<u64> = first
@@ -89,7 +71,7 @@ async fn run(mode: BuilderMode) {
             .await
             .expect("a block within 30 s")
             .expect("announced");
-        assert_eq!(b.block.number(), expected);
+        assert_eq!(b.tip().number, expected);
     }
     // The head block's deposit is what a pool transaction cannot use.
     assert!(builder.max_tx_gas() < 30_000_000 && builder.max_tx_gas() > 29_900_000);

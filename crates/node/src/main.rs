@@ -8,7 +8,8 @@ use std::{
     time::Duration,
 };
 
-use agnt2_builder::{BlockBuilder, BuiltBlock, init_genesis};
+use agnt2_builder::{BlockBuilder, DevPayloads, init_genesis};
+use agnt2_chain_state::CanonStateNotifier;
 use agnt2_primitives::{
     ChainSpec,
     constants::{DEV_ACCOUNTS, DEV_MNEMONIC, L1_BLOCK, L2_TO_L1_MESSAGE_PASSER},
@@ -19,7 +20,6 @@ use agnt2_txpool::{Pool, PoolConfig};
 use alloy::signers::local::{MnemonicBuilder, coins_bip39::English};
 use clap::{Parser, Subcommand};
 use eyre::{Context, bail};
-use tokio::sync::broadcast;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -417,7 +417,8 @@ async fn run_node(args: NodeArgs) -> eyre::Result<()> {
         _ => agnt2_builder::BuilderMode::Sequential,
     };
     let builder = BlockBuilder::new(db, spec.clone(), args.gas_limit).with_mode(mode)?;
-    let (blocks_tx, _) = broadcast::channel::<BuiltBlock>(1024);
+    // One stream of canonical-chain changes for RPC, pool upkeep and plugins.
+    let chain = CanonStateNotifier::default();
 
     let accounts = dev_accounts()?;
     let rpc_config = RpcConfig {
@@ -447,7 +448,7 @@ async fn run_node(args: NodeArgs) -> eyre::Result<()> {
         pool.clone(),
         builder.clone(),
         spec.clone(),
-        blocks_tx.clone(),
+        chain.clone(),
         rpc_config,
     ));
     let server_config = RpcServerConfig {
@@ -476,15 +477,40 @@ async fn run_node(args: NodeArgs) -> eyre::Result<()> {
     );
     println!("RPC listening on {addr} (http and ws)");
 
+    // Plugins follow the chain through the manager (none are built in yet; the rollup's
+    // proposer and batcher will be installed here by name).
+    let exexes = agnt2_exex::ExExManagerBuilder::new(
+        datadir.join("exex"),
+        agnt2_exex::NodeComponents {
+            db,
+            pool: pool.clone(),
+            spec: spec.clone(),
+        },
+        EXEX_BUFFER,
+    );
+    let mut exex_handle = if exexes.is_empty() {
+        None
+    } else {
+        Some(exexes.launch(chain.subscribe(EXEX_BUFFER)).await?)
+    };
     let producer = tokio::spawn(agnt2_builder::produce_blocks(
         builder,
         pool,
-        blocks_tx,
+        chain,
+        DevPayloads,
         args.block_time,
     ));
     tokio::select! {
         r = producer => {
             r?.wrap_err("block production stopped")?;
+        }
+        e = async {
+            match exex_handle.as_mut() {
+                Some(h) => h.wait().await,
+                None => std::future::pending().await,
+            }
+        } => {
+            bail!("{e}");
         }
         _ = shutdown_signal() => {
             tracing::info!("shutting down");
@@ -494,6 +520,9 @@ async fn run_node(args: NodeArgs) -> eyre::Result<()> {
     drop(tmp);
     Ok(())
 }
+
+/// Notifications queued for each plugin (and for the manager) before block production waits.
+const EXEX_BUFFER: usize = 64;
 
 async fn shutdown_signal() {
     let ctrl_c = tokio::signal::ctrl_c();

@@ -29,13 +29,22 @@ impl RpcContext {
         Ok(self.db.head().map_err(internal)?.map_or(0, |(n, _)| n))
     }
 
-    /// Resolves a tag to a block number (tags other than `earliest` mean the head: blocks are
-    /// final as soon as they are sealed in `--dev`).
+    /// Resolves a tag to a block number. `safe` and `finalized` are the heads the rollup
+    /// driver records (derived from L1 data that is safe / finalized on L1); on a chain without
+    /// an L1 (`--dev`) none are recorded and they are the head, as sealed blocks are final.
     pub(crate) fn resolve_tag(&self, tag: BlockNumberOrTag) -> RpcResult<u64> {
         match tag {
             BlockNumberOrTag::Earliest => Ok(0),
             BlockNumberOrTag::Number(n) => Ok(n),
-            _ => self.head_number(),
+            BlockNumberOrTag::Safe => match self.db.safe().map_err(internal)? {
+                Some(n) => Ok(n),
+                None => self.head_number(),
+            },
+            BlockNumberOrTag::Finalized => match self.db.finalized().map_err(internal)? {
+                Some(n) => Ok(n),
+                None => self.head_number(),
+            },
+            BlockNumberOrTag::Latest | BlockNumberOrTag::Pending => self.head_number(),
         }
     }
 
@@ -507,12 +516,14 @@ pub(crate) fn register(m: &mut RpcModule<Ctx>) {
         let timeout_ms: Option<u64> = s.optional_next()?;
         let timeout = timeout_ms.map_or(c.config.sync_timeout, Duration::from_millis);
         // Subscribe before submitting so the including block cannot be missed.
-        let mut blocks = c.blocks.subscribe();
+        let mut chain = c.chain.subscribe_lossy();
         let hash = c.submit_raw(&raw)?;
         let wait = async {
             loop {
-                match blocks.recv().await {
-                    Ok(b) if b.block.transactions.iter().any(|t| t.hash == hash) => return Ok(()),
+                match chain.recv().await {
+                    Ok(n) if n.committed_chain().is_some_and(|new| {
+                        new.blocks().iter().any(|b| b.block.transactions.iter().any(|t| t.hash == hash))
+                    }) => return Ok(()),
                     Ok(_) => continue,
                     Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
                         if c.db.tx_location(&hash).map_err(internal)?.is_some() {

@@ -6,6 +6,7 @@ use std::{
     time::{Duration, Instant},
 };
 
+use agnt2_chain_state::{CanonStateNotification, CanonStateNotifications};
 use alloy::rpc::types::{Filter, FilterBlockOption, Log as RpcLog};
 use alloy_primitives::{B256, Bloom, BloomInput, U256};
 use jsonrpsee::{
@@ -73,6 +74,26 @@ impl Filters {
         self.map.retain(|_, f| f.last_poll.elapsed() < ttl);
         metrics::gauge!("agnt2_rpc_filters").set(self.map.len() as f64);
     }
+}
+
+/// Rewinds polling filters past a revert: a filter whose next block was above the fork point
+/// reports the new chain's blocks (and logs) from the fork on at its next poll.
+pub(crate) fn spawn_rewinder(ctx: std::sync::Weak<RpcContext>, mut chain: CanonStateNotifications) {
+    tokio::spawn(async move {
+        while let Some(n) = chain.recv().await {
+            let Some(old) = n.reverted_chain() else {
+                continue;
+            };
+            let Some(ctx) = ctx.upgrade() else { break };
+            let first = *old.range().start();
+            for f in ctx.filters.lock().map.values_mut() {
+                match &mut f.kind {
+                    Kind::Blocks { next } | Kind::Logs { next, .. } => *next = (*next).min(first),
+                    Kind::Pending { .. } => {}
+                }
+            }
+        }
+    });
 }
 
 /// Sweeps expired filters on a timer, so they go even when nobody installs another.
@@ -394,10 +415,16 @@ async fn subscribe(
     };
     match kind.as_str() {
         "newHeads" => {
-            forward(pending, ctx.blocks.subscribe(), |b| {
-                Ok(vec![serde_json::value::to_raw_value(
-                    &rpc_block(&b.block, None, false).header,
-                )?])
+            forward_chain(pending, ctx.chain.subscribe_lossy(), |n| {
+                let Some(new) = n.committed_chain() else {
+                    return Ok(Vec::new());
+                };
+                new.blocks()
+                    .iter()
+                    .map(|b| {
+                        serde_json::value::to_raw_value(&rpc_block(&b.block, None, false).header)
+                    })
+                    .collect()
             })
             .await
         }
@@ -413,15 +440,30 @@ async fn subscribe(
                 pending.reject(e).await;
                 return Ok(());
             }
-            forward(pending, ctx.blocks.subscribe(), move |b| {
+            forward_chain(pending, ctx.chain.subscribe_lossy(), move |n| {
+                // Logs of blocks that left the chain first, marked removed (geth's rule), then
+                // the new ones.
                 let mut logs = Vec::new();
-                block_logs(&b.block, &b.receipts, &filter, usize::MAX, &mut logs);
+                if let Some(old) = n.reverted_chain() {
+                    for b in old.blocks().iter().rev() {
+                        let from = logs.len();
+                        block_logs(&b.block, &b.receipts, &filter, usize::MAX, &mut logs);
+                        for l in &mut logs[from..] {
+                            l.removed = true;
+                        }
+                    }
+                }
+                if let Some(new) = n.committed_chain() {
+                    for b in new.blocks() {
+                        block_logs(&b.block, &b.receipts, &filter, usize::MAX, &mut logs);
+                    }
+                }
                 logs.iter().map(serde_json::value::to_raw_value).collect()
             })
             .await
         }
         "newPendingTransactions" => {
-            forward(pending, ctx.pool.subscribe(), |h| {
+            forward(pending, ctx.pool.subscribe(), false, |h| {
                 Ok(vec![serde_json::value::to_raw_value(&h)?])
             })
             .await
@@ -439,6 +481,18 @@ async fn subscribe(
     }
 }
 
+/// [`forward`] for canonical-chain notifications: a lagging subscriber is dropped with an
+/// error, never silently skipped past blocks.
+async fn forward_chain(
+    pending: PendingSubscriptionSink,
+    rx: broadcast::Receiver<CanonStateNotification>,
+    render: impl FnMut(
+        CanonStateNotification,
+    ) -> Result<Vec<Box<serde_json::value::RawValue>>, serde_json::Error>,
+) -> Result<(), SubscriptionError> {
+    forward(pending, rx, true, render).await
+}
+
 /// How long a notification may wait for room in a subscriber's queue (jsonrpsee's per-connection
 /// message buffer) before the subscriber is dropped.
 const SUBSCRIBER_SEND_TIMEOUT: Duration = Duration::from_secs(2);
@@ -450,6 +504,7 @@ const SUBSCRIBER_SEND_TIMEOUT: Duration = Duration::from_secs(2);
 async fn forward<T: Clone>(
     pending: PendingSubscriptionSink,
     mut rx: broadcast::Receiver<T>,
+    lag_is_fatal: bool,
     mut render: impl FnMut(T) -> Result<Vec<Box<serde_json::value::RawValue>>, serde_json::Error>,
 ) -> Result<(), SubscriptionError> {
     let sink = pending.accept().await?;
@@ -473,6 +528,13 @@ async fn forward<T: Clone>(
                             Err(_) => return Ok(()),
                         }
                     }
+                }
+                // A chain subscriber that missed notifications is told so and dropped (it
+                // re-subscribes and reads the gap with eth_getLogs / eth_getBlockByNumber); a
+                // pending-transaction feed is best effort, as in geth.
+                Err(RecvError::Lagged(n)) if lag_is_fatal => {
+                    metrics::counter!("agnt2_rpc_lagged_subscribers_dropped_total").increment(1);
+                    return Err(format!("subscriber lagged {n} notifications behind; resubscribe").into());
                 }
                 Err(RecvError::Lagged(_)) => continue,
                 Err(RecvError::Closed) => break,

@@ -46,13 +46,13 @@ mod trace;
 
 use std::{sync::Arc, time::Duration};
 
-use agnt2_builder::{BlockBuilder, BuiltBlock};
+use agnt2_builder::BlockBuilder;
+use agnt2_chain_state::CanonStateNotifier;
 use agnt2_primitives::ChainSpec;
 use agnt2_storage::Database;
 use agnt2_txpool::Pool;
 use alloy_primitives::Address;
 use parking_lot::Mutex;
-use tokio::sync::broadcast;
 
 pub use server::{RpcServerConfig, start_server};
 
@@ -133,8 +133,8 @@ pub struct RpcContext {
     pub builder: BlockBuilder,
     /// Chain spec.
     pub spec: Arc<ChainSpec>,
-    /// Committed blocks, as the node announces them.
-    pub blocks: broadcast::Sender<BuiltBlock>,
+    /// Canonical-chain notifications, as the block loop sends them.
+    pub chain: CanonStateNotifier,
     /// RPC settings.
     pub config: RpcConfig,
     pub(crate) filters: Mutex<filters::Filters>,
@@ -148,7 +148,7 @@ impl RpcContext {
         pool: Arc<Pool>,
         builder: BlockBuilder,
         spec: Arc<ChainSpec>,
-        blocks: broadcast::Sender<BuiltBlock>,
+        chain: CanonStateNotifier,
         config: RpcConfig,
     ) -> Self {
         Self {
@@ -156,7 +156,7 @@ impl RpcContext {
             pool,
             builder,
             spec,
-            blocks,
+            chain,
             executions: budget::Permits::new(config.max_concurrent_executions),
             config,
             filters: Mutex::new(Default::default()),

@@ -106,6 +106,7 @@ pub async fn start_server(
     let listener = tokio::net::TcpListener::bind(config.addr).await?;
     let addr = listener.local_addr()?;
     crate::filters::spawn_sweeper(Arc::downgrade(&ctx));
+    crate::filters::spawn_rewinder(Arc::downgrade(&ctx), ctx.chain.subscribe(64));
     let methods: jsonrpsee::Methods = rpc_module(ctx).into();
     let (stop, handle) = jsonrpsee::server::stop_channel();
     let connections = Arc::new(tokio::sync::Semaphore::new(config.max_connections as usize));

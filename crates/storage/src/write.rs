@@ -21,6 +21,7 @@ use crate::{
 };
 
 type RwTxn = Transaction<'static, RW, NoWriteMap>;
+type KeyValue = (Vec<u8>, Vec<u8>);
 
 /// A block as it was committed: what a canonical-chain notification carries, and what an
 /// unwind hands back for the blocks it removed.
@@ -123,6 +124,55 @@ impl Database {
     /// The `finalized` head, if one was recorded.
     pub fn finalized(&self) -> Result<Option<u64>, StorageError> {
         self.meta_u64(META_FINALIZED)
+    }
+
+    /// Block `number` as it was committed, its state changes included: the touched keys come
+    /// from its change sets and their values from the state after it. Code is not included
+    /// (`code: None`; the code hash is). What the ExEx manager backfills its log from after a
+    /// crash between a commit and the log write.
+    pub fn committed_block(&self, number: u64) -> Result<Option<CommittedBlock>, StorageError> {
+        let (Some(header), Some(hash), Some(body), Some(receipts), Some(state)) = (
+            self.header(number)?,
+            self.block_hash(number)?,
+            self.body(number)?,
+            self.receipts(number)?,
+            self.state_at(number)?,
+        ) else {
+            return Ok(None);
+        };
+        let t = self.tables();
+        let txn = self.ro()?;
+        let prefix = number.to_be_bytes();
+        let mut changes = StateChanges::new();
+        for key in keys_with_prefix(&txn, &t.account_changesets, &prefix)? {
+            let address = Address::from_slice(&key[8..]);
+            let info = crate::StateProvider::account(&state, &address)?.map(|a| AccountUpdate {
+                nonce: a.nonce,
+                balance: a.balance,
+                code_hash: a.code_hash,
+                code: None,
+            });
+            changes.entry(address).or_default().info = info;
+        }
+        for key in keys_with_prefix(&txn, &t.storage_changesets, &prefix)? {
+            let address = Address::from_slice(&key[8..28]);
+            let slot = U256::from_be_slice(&key[28..]);
+            let value = crate::StateProvider::storage(&state, &address, &slot)?;
+            changes
+                .entry(address)
+                .or_default()
+                .storage
+                .insert(slot, value);
+        }
+        Ok(Some(CommittedBlock {
+            block: Arc::new(SealedBlock {
+                header,
+                hash,
+                transactions: body,
+            }),
+            receipts: Arc::new(receipts),
+            changes: Arc::new(changes),
+        }))
     }
 
     fn meta_u64(&self, key: &[u8]) -> Result<Option<u64>, StorageError> {
@@ -336,12 +386,31 @@ fn unwind_block(txn: &RwTxn, t: &Tables, n: u64) -> Result<CommittedBlock, Stora
     })
 }
 
+/// The keys of `table` that start with `prefix`.
+fn keys_with_prefix(
+    txn: &Transaction<'static, libmdbx::RO, NoWriteMap>,
+    table: &sealed::SealedTable,
+    prefix: &[u8],
+) -> Result<Vec<Vec<u8>>, StorageError> {
+    let mut keys = Vec::new();
+    let mut cursor = txn.cursor(&table.table)?;
+    let mut entry = cursor.set_range::<Vec<u8>, ()>(prefix)?;
+    while let Some((key, ())) = entry {
+        if !key.starts_with(prefix) {
+            break;
+        }
+        keys.push(key);
+        entry = cursor.next::<Vec<u8>, ()>()?;
+    }
+    Ok(keys)
+}
+
 /// Deletes and returns (checked) every entry of `table` whose key starts with `prefix`.
 fn take_prefixed(
     txn: &RwTxn,
     table: &sealed::SealedTable,
     prefix: &[u8],
-) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StorageError> {
+) -> Result<Vec<KeyValue>, StorageError> {
     let mut raw = Vec::new();
     {
         let mut cursor = txn.cursor(&table.table)?;

@@ -49,8 +49,11 @@ fn commit(db: &Database, changes: &StateChanges) -> SealedBlock {
     block
 }
 
+/// An account's nonce and balance (if it exists) and its first slots.
+type Snapshot = (Option<(u64, U256)>, Vec<U256>);
+
 /// Every account and slot the test touches, as the head state has them.
-fn snapshot(db: &Database, addrs: &[Address]) -> Vec<(Option<(u64, U256)>, Vec<U256>)> {
+fn snapshot(db: &Database, addrs: &[Address]) -> Vec<Snapshot> {
     let state = db.latest().unwrap();
     addrs
         .iter()
@@ -105,6 +108,12 @@ fn unwind_restores_state_and_lets_the_chain_continue() {
     );
     commit(&db, &BTreeMap::from([(c, account(1, 4, &[(0, 1)], false))]));
     assert_ne!(snapshot(&db, &addrs), at1);
+    // Read back from the change sets, block 3 touched c only: its new nonce, balance and slot.
+    let b3 = db.committed_block(3).unwrap().expect("block 3");
+    assert_eq!(b3.changes.len(), 1);
+    let c3 = &b3.changes[&c];
+    assert_eq!(c3.info.as_ref().map(|i| i.nonce), Some(1));
+    assert_eq!(c3.storage[&U256::from(0)], U256::from(1));
 
     let removed = db.unwind_to(1).unwrap();
     assert_eq!(

@@ -707,6 +707,18 @@ impl Pool {
         metrics::gauge!("agnt2_txpool_bytes").set(inner.bytes as f64);
     }
 
+    /// Tells the pool the chain was unwound: these senders' nonces and balances moved back, so
+    /// their queues re-anchor at the older nonce (before the unwound blocks' transactions are
+    /// offered again with [`Pool::add`]).
+    pub fn on_unwind(&self, senders: impl IntoIterator<Item = (Address, SenderState)>) {
+        let mut inner = self.inner.lock();
+        for (addr, state) in senders {
+            if inner.senders.contains_key(&addr) {
+                inner.settle(addr, state, false);
+            }
+        }
+    }
+
     /// Drops the queued transactions of senders that have added none for the pool's lifetime.
     pub fn maintain(&self, now: Instant) {
         let mut inner = self.inner.lock();

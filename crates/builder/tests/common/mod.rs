@@ -3,7 +3,14 @@
 use agnt2_builder::init_genesis;
 use agnt2_precompiles::abi::IReputationRegistry;
 use agnt2_primitives::ChainSpec;
+use agnt2_primitives::{OpTxEnvelope, RecoveredTx};
 use agnt2_storage::{Database, DatabaseConfig};
+use alloy::{
+    consensus::{SignableTransaction, TxEip1559},
+    eips::eip2718::Encodable2718,
+    signers::{SignerSync, local::PrivateKeySigner},
+};
+use alloy_primitives::{Address, Bytes, TxKind};
 use alloy_primitives::{B256, U256};
 use alloy_sol_types::SolCall;
 
@@ -37,4 +44,24 @@ pub fn feedback(agent_id: U256, value: i128) -> Vec<u8> {
         feedbackHash: B256::ZERO,
     }
     .abi_encode()
+}
+
+/// A signed 21,000-gas transfer of 1 wei from `key`.
+// Each test binary compiles this module; not every one sends transfers.
+#[allow(dead_code)]
+pub fn transfer(key: &PrivateKeySigner, chain_id: u64, nonce: u64) -> RecoveredTx {
+    let tx = TxEip1559 {
+        chain_id,
+        nonce,
+        gas_limit: 21_000,
+        max_fee_per_gas: 10_000_000_000,
+        max_priority_fee_per_gas: 1,
+        to: TxKind::Call(Address::repeat_byte(0x42)),
+        value: U256::from(1),
+        access_list: Default::default(),
+        input: Bytes::new(),
+    };
+    let sig = key.sign_hash_sync(&tx.signature_hash()).expect("sign");
+    RecoveredTx::decode_user(&OpTxEnvelope::Eip1559(tx.into_signed(sig)).encoded_2718())
+        .expect("decode")
 }
