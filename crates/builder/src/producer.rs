@@ -67,11 +67,18 @@ pub async fn produce_blocks<S: PayloadSource>(
     let mut ticker = tokio::time::interval(interval);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     ticker.tick().await;
+    // A chain behind the wall clock (derived blocks after a restart) builds without waiting.
+    let mut behind = false;
     loop {
-        ticker.tick().await;
+        if !behind {
+            ticker.tick().await;
+        }
+        behind = false;
         let head = head_header(&builder)?;
-        match source.next_action(&head, now_secs()).await? {
+        let now = now_secs();
+        match source.next_action(&head, now).await? {
             SequencerAction::Build(attrs) => {
+                behind = attrs.strict_timestamp && attrs.timestamp < now;
                 let built = build_one(builder.clone(), pool.clone(), *attrs).await?;
                 let new = Arc::new(Chain::from_block(built.committed()));
                 notifier
@@ -79,6 +86,7 @@ pub async fn produce_blocks<S: PayloadSource>(
                     .await;
             }
             SequencerAction::Unwind(target) => {
+                behind = true;
                 let removed = unwind(builder.clone(), pool.clone(), target).await?;
                 if let Some(old) = Chain::new(removed) {
                     notifier

@@ -21,6 +21,9 @@ use alloy::signers::local::{MnemonicBuilder, coins_bip39::English};
 use clap::{Parser, Subcommand};
 use eyre::{Context, bail};
 
+mod devnet;
+mod rollup;
+
 #[derive(Debug, Parser)]
 #[command(
     name = "agnt2",
@@ -51,6 +54,32 @@ enum Command {
     /// Datadir tools (the node must be stopped).
     #[command(subcommand)]
     Db(DbCommand),
+    /// Deploys the L1 contracts (OptimismPortal, DisputeGameFactory, the permissioned output
+    /// game, SystemConfig) and writes deployments/<l1-chain-id>.json, the L2 genesis and
+    /// op-node-config/rollup.json. An interrupted deploy resumes where it stopped.
+    Deploy {
+        /// L1 JSON-RPC endpoint.
+        #[arg(long = "l1-rpc", value_name = "URL")]
+        l1_rpc: String,
+        /// Deployer key (hex); it pays for the deploy and, unless the config says otherwise,
+        /// holds every role.
+        #[arg(
+            long = "private-key",
+            value_name = "HEX",
+            env = "AGNT2_DEPLOYER_KEY",
+            hide_env_values = true
+        )]
+        private_key: String,
+        /// Deploy parameters (JSON; see docs/operator-guide.md). Defaults: OP's mainnet delays.
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+        /// Where deployments/, genesis/ and op-node-config/ are written.
+        #[arg(long, value_name = "DIR", default_value = ".")]
+        out: PathBuf,
+    },
+    /// Runs a whole devnet: anvil as L1, the contracts deployed, the sequencer and the
+    /// proposer, dev accounts funded on both layers. Writes DIR/devnet.json once it serves.
+    Devnet(devnet::DevnetArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -80,7 +109,7 @@ enum GenesisCommand {
 }
 
 #[derive(Debug, clap::Args)]
-struct NodeArgs {
+pub(crate) struct NodeArgs {
     /// Dev chain: embedded genesis, funded dev accounts, blocks on a timer.
     #[arg(long)]
     dev: bool,
@@ -193,10 +222,12 @@ struct NodeArgs {
     /// Skip fsync on commit: survives a process kill, not a power loss.
     #[arg(long = "db.no-sync")]
     no_sync: bool,
+    #[command(flatten)]
+    rollup: rollup::RollupArgs,
 }
 
 /// A duration such as `250ms`, `2s`, `5m` or `3h` (a bare number is seconds).
-fn parse_duration(s: &str) -> Result<Duration, String> {
+pub(crate) fn parse_duration(s: &str) -> Result<Duration, String> {
     let s = s.trim();
     let (num, unit) = s
         .find(|c: char| !c.is_ascii_digit() && c != '.')
@@ -258,20 +289,33 @@ fn main() -> eyre::Result<()> {
             add_preinstalls(&genesis, out.as_ref().unwrap_or(&genesis))
         }
         Command::Db(DbCommand::Check { datadir }) => db_check(&datadir),
-        Command::Node(args) => {
-            tracing_subscriber::fmt()
-                .with_env_filter(
-                    tracing_subscriber::EnvFilter::try_from_default_env()
-                        .unwrap_or_else(|_| "info".into()),
-                )
-                .init();
-            let rt = tokio::runtime::Builder::new_multi_thread()
-                .enable_all()
-                .build()?;
-            rt.block_on(run_node(*args))
-        }
+        Command::Node(args) => runtime()?.block_on(run_node(*args, None)),
+        Command::Deploy {
+            l1_rpc,
+            private_key,
+            config,
+            out,
+        } => runtime()?
+            .block_on(rollup::deploy(&l1_rpc, &private_key, config, &out, false))
+            .map(|_| ()),
+        Command::Devnet(args) => runtime()?.block_on(devnet::run(args)),
     }
 }
+
+/// Logging to stderr and a multi-threaded runtime.
+fn runtime() -> eyre::Result<tokio::runtime::Runtime> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .init();
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?)
+}
+
+/// Called once the RPC server listens (the devnet writes its devnet.json then).
+pub(crate) type OnReady = Box<dyn FnOnce(SocketAddr) -> eyre::Result<()> + Send>;
 
 fn add_preinstalls(path: &PathBuf, out: &PathBuf) -> eyre::Result<()> {
     let text =
@@ -347,7 +391,7 @@ fn info(json: bool, genesis: &Option<PathBuf>) -> eyre::Result<()> {
     Ok(())
 }
 
-async fn run_node(args: NodeArgs) -> eyre::Result<()> {
+pub(crate) async fn run_node(args: NodeArgs, on_ready: Option<OnReady>) -> eyre::Result<()> {
     let spec = Arc::new(load_spec(&args.genesis)?);
     if !args.dev && args.genesis.is_none() {
         bail!("pass --dev for the embedded dev chain, or --genesis FILE");
@@ -477,9 +521,9 @@ async fn run_node(args: NodeArgs) -> eyre::Result<()> {
     );
     println!("RPC listening on {addr} (http and ws)");
 
-    // Plugins follow the chain through the manager (none are built in yet; the rollup's
-    // proposer and batcher will be installed here by name).
-    let exexes = agnt2_exex::ExExManagerBuilder::new(
+    let mut rollup = rollup::Rollup::prepare(&args.rollup, &spec, db).await?;
+    // Plugins follow the chain through the manager, installed by name (the rollup's proposer).
+    let mut exexes = agnt2_exex::ExExManagerBuilder::new(
         datadir.join("exex"),
         agnt2_exex::NodeComponents {
             db,
@@ -488,18 +532,34 @@ async fn run_node(args: NodeArgs) -> eyre::Result<()> {
         },
         EXEX_BUFFER,
     );
+    if let Some(r) = rollup.as_mut() {
+        r.install_exexes(&mut exexes);
+    }
     let mut exex_handle = if exexes.is_empty() {
         None
     } else {
         Some(exexes.launch(chain.subscribe(EXEX_BUFFER)).await?)
     };
-    let producer = tokio::spawn(agnt2_builder::produce_blocks(
-        builder,
-        pool,
-        chain,
-        DevPayloads,
-        args.block_time,
-    ));
+    let producer = match rollup {
+        // Derived blocks have their own timestamps; the loop just polls for the next one due.
+        Some(r) => tokio::spawn(agnt2_builder::produce_blocks(
+            builder,
+            pool,
+            chain,
+            r.spawn_watcher(),
+            Duration::from_millis(100),
+        )),
+        None => tokio::spawn(agnt2_builder::produce_blocks(
+            builder,
+            pool,
+            chain,
+            DevPayloads,
+            args.block_time,
+        )),
+    };
+    if let Some(ready) = on_ready {
+        ready(addr)?;
+    }
     tokio::select! {
         r = producer => {
             r?.wrap_err("block production stopped")?;

@@ -105,7 +105,9 @@ fn fixture() -> Fixture {
         let mut entries = entries;
         entries.sort();
         entries.dedup_by(|a, b| a.0 == b.0);
-        let picks: Vec<usize> = (0..entries.len()).step_by((entries.len() / 6).max(1)).collect();
+        let picks: Vec<usize> = (0..entries.len())
+            .step_by((entries.len() / 6).max(1))
+            .collect();
         let present: Vec<Vec<u8>> = picks.iter().map(|&i| entries[i].0.clone()).collect();
         let missing: Vec<Vec<u8>> = (0..3)
             .map(|i| word("absent", shape * 10 + i)[..*len].to_vec())
