@@ -76,6 +76,9 @@ enum Command {
         /// Where deployments/, genesis/ and op-node-config/ are written.
         #[arg(long, value_name = "DIR", default_value = ".")]
         out: PathBuf,
+        /// A devnet's delays (seconds instead of OP's days) when no --config is given.
+        #[arg(long, conflicts_with = "config")]
+        devnet: bool,
     },
     /// Runs a whole devnet: anvil as L1, the contracts deployed, the sequencer and the
     /// proposer, dev accounts funded on both layers. Writes DIR/devnet.json once it serves.
@@ -295,8 +298,9 @@ fn main() -> eyre::Result<()> {
             private_key,
             config,
             out,
+            devnet,
         } => runtime()?
-            .block_on(rollup::deploy(&l1_rpc, &private_key, config, &out, false))
+            .block_on(rollup::deploy(&l1_rpc, &private_key, config, &out, devnet))
             .map(|_| ()),
         Command::Devnet(args) => runtime()?.block_on(devnet::run(args)),
     }

@@ -1,0 +1,539 @@
+//! agnt2 as a rollup on a real anvil: `agnt2 devnet` driven by viem's own OP Stack actions
+//! (deposit, a deposit that registers an ERC-8004 agent from L1, withdrawal through prove and
+//! finalize); `agnt2 deploy` + `agnt2 node --rollup.config` through an L1 reorg across a
+//! deposit and a `kill -9`; the files deploy writes checked against OP's parsers; and bad L1
+//! input refused with a reason.
+
+use std::{
+    path::{Path, PathBuf},
+    process::{Child, Command, Stdio},
+    time::{Duration, Instant},
+};
+
+use agnt2_e2e::{DEV_KEYS, Node, agnt2_bin, cast, dev_signer, hex_u64, repo_root, run};
+use alloy_primitives::{Address, B256, Bytes, U256, keccak256};
+use alloy_sol_types::{SolCall, SolValue, sol};
+use serde_json::{Value, json};
+
+const ETH: u128 = 1_000_000_000_000_000_000;
+
+/// Deploy parameters with a devnet's short delays.
+const DEPLOY_CONFIG: &str = r#"{"proofMaturityDelay":6,"finalityDelay":2,"maxChallengeDuration":4,"initBond":"0x38d7ea4c68000"}"#;
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port()
+}
+
+fn wait_until(what: &str, timeout: Duration, mut f: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !f() {
+        assert!(
+            start.elapsed() < timeout,
+            "timed out after {timeout:?}: {what}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn selector(sig: &str) -> String {
+    alloy_primitives::hex::encode(&keccak256(sig.as_bytes())[..4])
+}
+
+fn balance(node: &Node, who: Address) -> U256 {
+    let v = node.rpc("eth_getBalance", json!([who, "latest"]));
+    v.as_str().and_then(|s| s.parse().ok()).expect("balance")
+}
+
+/// `agnt2 devnet` as a process; stopped with SIGTERM (so it stops its anvil) on drop.
+struct Devnet {
+    child: Child,
+    dir: tempfile::TempDir,
+}
+
+impl Devnet {
+    fn start() -> Self {
+        let dir = tempfile::tempdir().expect("tmp");
+        let builder = std::env::var("AGNT2_TEST_BUILDER").unwrap_or_else(|_| "parallel".into());
+        let child = Command::new(agnt2_bin())
+            .current_dir(repo_root())
+            .args(["devnet", "--datadir"])
+            .arg(dir.path().join("devnet"))
+            .args(["--http.port", &free_port().to_string()])
+            .args(["--l1.port", &free_port().to_string()])
+            .args(["--proposer.interval", "3", "--builder", &builder])
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("starting agnt2 devnet");
+        let d = Self { child, dir };
+        let json = d.json_path();
+        wait_until("devnet.json", Duration::from_secs(120), || json.exists());
+        d
+    }
+
+    fn json_path(&self) -> PathBuf {
+        self.dir.path().join("devnet").join("devnet.json")
+    }
+
+    fn info(&self) -> Value {
+        serde_json::from_str(&std::fs::read_to_string(self.json_path()).expect("devnet.json"))
+            .expect("devnet.json parses")
+    }
+}
+
+impl Drop for Devnet {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if matches!(self.child.try_wait(), Ok(Some(_))) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn viem_op_stack_actions_work_unchanged_on_the_devnet() {
+    let devnet = Devnet::start();
+    let info = devnet.info();
+    for key in [
+        "OptimismPortal",
+        "DisputeGameFactory",
+        "SystemConfig",
+        "BatchInbox",
+        "L2ToL1MessagePasser",
+    ] {
+        assert!(
+            info["contracts"][key].is_string(),
+            "devnet.json lacks {key}: {info}"
+        );
+    }
+    let out = Command::new("node")
+        .current_dir(repo_root().join("tests/js"))
+        .arg("op-stack.mjs")
+        .arg(devnet.json_path())
+        .output()
+        .expect("node op-stack.mjs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "op-stack.mjs failed: {stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r: Value = serde_json::from_str(stdout.lines().last().unwrap_or_default()).expect("json");
+    // The deposit: found on L2 by the hash viem computes from the L1 log, minting exactly 1 ETH.
+    assert_eq!(r["deposit"]["l2Status"], "success", "{r}");
+    assert_eq!(r["deposit"]["l2Type"], "deposit", "{r}");
+    assert_eq!(r["deposit"]["minted"], ETH.to_string(), "{r}");
+    // The ERC-8004 registration from L1 is owned by the L1 sender.
+    assert_eq!(r["register"]["l2Status"], "success", "{r}");
+    assert_eq!(
+        r["register"]["owner"], r["register"]["expectedOwner"],
+        "{r}"
+    );
+    // The withdrawal: proven, finalized, paid exactly once.
+    assert_eq!(r["statusBeforeProof"], "ready-to-prove", "{r}");
+    assert_eq!(r["proveStatus"], "success", "{r}");
+    assert_eq!(r["withdrawal"]["finalizeStatus"], "success", "{r}");
+    assert_eq!(
+        r["withdrawal"]["received"], r["withdrawal"]["expected"],
+        "{r}"
+    );
+    assert_eq!(r["withdrawal"]["status"], "finalized", "{r}");
+    assert_eq!(r["secondFinalize"], "refused", "{r}");
+    assert_eq!(r["forcedSecondFinalize"], "reverted", "{r}");
+    assert_eq!(r["portalPaidAgain"], "0", "{r}");
+}
+
+/// anvil as L1, the contracts deployed with `agnt2 deploy`.
+struct Chain {
+    l1: Node,
+    out: tempfile::TempDir,
+    deployment: Value,
+}
+
+impl Chain {
+    fn deploy() -> Self {
+        let l1 = Node::anvil(&["--block-time", "1"]);
+        let out = tempfile::tempdir().expect("tmp");
+        let config = out.path().join("deploy.json");
+        std::fs::write(&config, DEPLOY_CONFIG).expect("config");
+        let printed = run(Command::new(agnt2_bin())
+            .args([
+                "deploy",
+                "--l1-rpc",
+                &l1.url(),
+                "--private-key",
+                DEV_KEYS[0],
+            ])
+            .arg("--config")
+            .arg(&config)
+            .arg("--out")
+            .arg(out.path()));
+        assert!(
+            printed.contains("OptimismPortal …"),
+            "deploy shows its steps: {printed}"
+        );
+        let deployment: Value = serde_json::from_str(
+            &std::fs::read_to_string(out.path().join("deployments/31337.json"))
+                .expect("deployment"),
+        )
+        .expect("deployment json");
+        Self {
+            l1,
+            out,
+            deployment,
+        }
+    }
+
+    fn address(&self, name: &str) -> Address {
+        self.deployment["contracts"][name]
+            .as_str()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or_else(|| panic!("no {name} in {}", self.deployment))
+    }
+
+    fn path(&self, rel: &str) -> PathBuf {
+        self.out.path().join(rel)
+    }
+
+    /// The sequencer with the proposer (every 3 blocks) on `datadir`.
+    fn node(&self, datadir: &Path) -> Node {
+        let genesis = self.path("genesis/l2-28004.json");
+        let rollup = self.path("op-node-config/rollup.json");
+        Node::start(
+            datadir,
+            &[
+                "--genesis",
+                genesis.to_str().expect("path"),
+                "--rollup.config",
+                rollup.to_str().expect("path"),
+                "--l1.rpc",
+                &self.l1.url(),
+                "--l1.poll-interval",
+                "200ms",
+                "--proposer.key",
+                DEV_KEYS[0],
+                "--proposer.interval",
+                "3",
+            ],
+        )
+    }
+
+    /// A deposit of `wei` from dev account 1 to `to`; returns the L1 receipt.
+    fn deposit(&self, to: Address, wei: u128) -> Value {
+        let out = cast(
+            &self.l1,
+            &[
+                "send",
+                "--json",
+                "--private-key",
+                DEV_KEYS[1],
+                "--value",
+                &wei.to_string(),
+                &self.address("OptimismPortal").to_string(),
+                "depositTransaction(address,uint256,uint64,bool,bytes)",
+                &to.to_string(),
+                // What the portal mints goes to the sender; `_value` moves it on to `to`.
+                &wei.to_string(),
+                "100000",
+                "false",
+                "0x",
+            ],
+        );
+        let r: Value = serde_json::from_str(&out).expect("receipt");
+        assert_eq!(r["status"], "0x1", "deposit failed: {r}");
+        r
+    }
+
+    /// L2 block numbers of the proposals on L1, oldest first.
+    fn proposals(&self) -> Vec<u64> {
+        let factory = self.address("DisputeGameFactory").to_string();
+        let count = cast(&self.l1, &["call", &factory, "gameCount()(uint256)"]);
+        let count: u64 = count
+            .split_whitespace()
+            .next()
+            .unwrap_or("0")
+            .parse()
+            .expect("count");
+        (0..count)
+            .map(|i| {
+                let game = cast(
+                    &self.l1,
+                    &[
+                        "call",
+                        &factory,
+                        "gameAtIndex(uint256)(uint32,uint64,address)",
+                        &i.to_string(),
+                    ],
+                );
+                let proxy = game.lines().nth(2).expect("proxy").trim().to_string();
+                let n = cast(&self.l1, &["call", &proxy, "l2BlockNumber()(uint256)"]);
+                n.split_whitespace()
+                    .next()
+                    .unwrap_or("0")
+                    .parse()
+                    .expect("number")
+            })
+            .collect()
+    }
+}
+
+#[test]
+fn the_files_deploy_writes_parse_as_ops() {
+    let chain = Chain::deploy();
+    let text =
+        std::fs::read_to_string(chain.path("op-node-config/rollup.json")).expect("rollup.json");
+    // kona's RollupConfig rejects unknown fields at every level.
+    let kona: kona_genesis::RollupConfig = serde_json::from_str(&text)
+        .unwrap_or_else(|e| panic!("kona refuses rollup.json: {e}\n{text}"));
+    assert_eq!(kona.l1_chain_id, 31337);
+    assert_eq!(kona.l2_chain_id.id(), 28004);
+    assert_eq!(
+        kona.deposit_contract_address,
+        chain.address("OptimismPortal")
+    );
+    assert_eq!(kona.l1_system_config_address, chain.address("SystemConfig"));
+    assert_eq!(kona.batch_inbox_address, chain.address("BatchInbox"));
+    // The genesis anchor is a real L1 block and the L2 genesis is the node's.
+    let anchor = &chain.deployment["l1Genesis"];
+    let l1_block = chain.l1.rpc(
+        "eth_getBlockByNumber",
+        json!([anchor["number"].as_u64().map(|n| format!("{n:#x}")), false]),
+    );
+    assert_eq!(l1_block["hash"], anchor["hash"]);
+    assert_eq!(
+        format!("{:#x}", kona.genesis.l1.hash),
+        anchor["hash"].as_str().unwrap_or_default()
+    );
+    let dir = tempfile::tempdir().expect("tmp");
+    let node = chain.node(dir.path());
+    let g = node.rpc("eth_getBlockByNumber", json!(["0x0", false]));
+    assert_eq!(
+        g["hash"].as_str(),
+        Some(format!("{:#x}", kona.genesis.l2.hash).as_str())
+    );
+    // A rerun of the finished deploy changes nothing.
+    let again = run(Command::new(agnt2_bin())
+        .args([
+            "deploy",
+            "--l1-rpc",
+            &chain.l1.url(),
+            "--private-key",
+            DEV_KEYS[0],
+        ])
+        .arg("--out")
+        .arg(chain.out.path()));
+    assert!(
+        !again.contains("OptimismPortal …"),
+        "a finished deploy is not redone: {again}"
+    );
+    let after: Value = serde_json::from_str(
+        &std::fs::read_to_string(chain.path("deployments/31337.json")).expect("deployment"),
+    )
+    .expect("json");
+    assert_eq!(after["contracts"], chain.deployment["contracts"]);
+}
+
+#[test]
+fn deposits_survive_an_l1_reorg_and_a_kill9_and_proposals_have_no_gaps() {
+    let chain = Chain::deploy();
+    let dir = tempfile::tempdir().expect("tmp");
+    let mut node = chain.node(dir.path());
+    let alice = Address::repeat_byte(0xa1);
+    // `safe` and `finalized` follow L1 (whose finalized head is far behind on anvil), not the tip.
+    node.wait_for("a few L2 blocks", Duration::from_secs(60), |n| {
+        n.block_number() >= 3
+    });
+    let finalized =
+        hex_u64(&node.rpc("eth_getBlockByNumber", json!(["finalized", false]))["number"]);
+    assert!(finalized < node.block_number(), "finalized is not the tip");
+
+    // A deposit lands on L2 …
+    let snapshot = chain.l1.rpc("evm_snapshot", json!([]));
+    chain.deposit(alice, ETH);
+    node.wait_for("the deposit on L2", Duration::from_secs(60), |n| {
+        balance(n, alice) == U256::from(ETH)
+    });
+    // … then L1 reorgs it away: L2 unwinds and re-derives without it, and keeps going.
+    let reverted = chain.l1.rpc("evm_revert", json!([snapshot]));
+    assert_eq!(reverted, json!(true));
+    node.wait_for("the unwind", Duration::from_secs(60), |n| {
+        balance(n, alice).is_zero()
+    });
+    let head = node.block_number();
+    node.wait_for("blocks after the unwind", Duration::from_secs(60), |n| {
+        n.block_number() > head + 2
+    });
+    // A new deposit counts once.
+    chain.deposit(alice, 2 * ETH);
+    node.wait_for("the new deposit", Duration::from_secs(60), |n| {
+        balance(n, alice) == U256::from(2 * ETH)
+    });
+
+    // kill -9, restart: the chain continues from its head, deposits keep coming.
+    let before = node.block_number();
+    node.kill9();
+    let node = chain.node(dir.path());
+    assert!(node.block_number() >= before, "restart kept the head");
+    chain.deposit(alice, ETH);
+    node.wait_for(
+        "a deposit after the restart",
+        Duration::from_secs(60),
+        |n| balance(n, alice) == U256::from(3 * ETH),
+    );
+    let proposed_to = node.block_number();
+    wait_until(
+        "proposals past the restart",
+        Duration::from_secs(90),
+        || {
+            chain
+                .proposals()
+                .last()
+                .is_some_and(|&n| n + 3 >= proposed_to)
+        },
+    );
+    // Proposals: every third block, in order, none skipped, none twice.
+    let proposals = chain.proposals();
+    let expected: Vec<u64> = (1..=proposals.len() as u64).map(|i| 3 * i).collect();
+    assert_eq!(proposals, expected);
+}
+
+sol! {
+    struct WithdrawalTransaction { uint256 nonce; address sender; address target; uint256 value; uint256 gasLimit; bytes data; }
+    struct OutputRootProof { bytes32 version; bytes32 stateRoot; bytes32 messagePasserStorageRoot; bytes32 latestBlockhash; }
+    function depositTransaction(address to, uint256 value, uint64 gasLimit, bool isCreation, bytes data) external payable;
+    function create(uint32 gameType, bytes32 rootClaim, bytes extraData) external payable returns (address);
+    function proveWithdrawalTransaction(WithdrawalTransaction wd, uint256 gameIndex, OutputRootProof proof, bytes[] withdrawalProof) external;
+}
+
+#[test]
+fn bad_l1_input_is_refused_with_a_reason() {
+    let chain = Chain::deploy();
+    let portal = chain.address("OptimismPortal");
+    let factory = chain.address("DisputeGameFactory");
+    let someone = dev_signer(2).address();
+    let dep = |to, gas, creation, data: Vec<u8>| {
+        depositTransactionCall {
+            to,
+            value: U256::ZERO,
+            gasLimit: gas,
+            isCreation: creation,
+            data: data.into(),
+        }
+        .abi_encode()
+    };
+    let cases: Vec<(&str, Address, Vec<u8>, u128, &str)> = vec![
+        (
+            "gas under the minimum",
+            portal,
+            dep(someone, 100, false, vec![]),
+            0,
+            "OptimismPortal_GasLimitTooLow()",
+        ),
+        (
+            "data over the maximum",
+            portal,
+            dep(someone, 10_000_000, false, vec![0; 120_001]),
+            0,
+            "OptimismPortal_CalldataTooLarge()",
+        ),
+        (
+            "creation with a target",
+            portal,
+            dep(someone, 100_000, true, vec![0x60]),
+            0,
+            "OptimismPortal_BadTarget()",
+        ),
+        (
+            "a proposal from a non-proposer",
+            factory,
+            createCall {
+                gameType: 2002,
+                rootClaim: B256::repeat_byte(0x11),
+                extraData: U256::from(5).abi_encode().into(),
+            }
+            .abi_encode(),
+            1_000_000_000_000_000,
+            "BadAuth()",
+        ),
+        (
+            "a proof against a game that does not exist",
+            portal,
+            proveWithdrawalTransactionCall {
+                wd: WithdrawalTransaction {
+                    nonce: U256::ZERO,
+                    sender: someone,
+                    target: someone,
+                    value: U256::ZERO,
+                    gasLimit: U256::ZERO,
+                    data: Default::default(),
+                },
+                gameIndex: U256::ZERO,
+                proof: OutputRootProof {
+                    version: B256::ZERO,
+                    stateRoot: B256::ZERO,
+                    messagePasserStorageRoot: B256::ZERO,
+                    latestBlockhash: B256::ZERO,
+                },
+                withdrawalProof: vec![vec![0xde, 0xad].into()],
+            }
+            .abi_encode(),
+            0,
+            "",
+        ),
+    ];
+    for (what, to, data, value, error) in cases {
+        let call = json!({
+            "from": someone,
+            "to": to,
+            "data": Bytes::from(data),
+            "value": format!("{value:#x}"),
+        });
+        let r = chain.l1.rpc_raw("eth_call", json!([call, "latest"]));
+        let err = r
+            .get("error")
+            .unwrap_or_else(|| panic!("{what}: accepted: {r}"));
+        if !error.is_empty() {
+            let data = err["data"].as_str().unwrap_or_default();
+            assert!(
+                data.starts_with(&format!("0x{}", selector(error))),
+                "{what}: expected {error}, got {err}"
+            );
+        }
+    }
+    // Nothing was lost: a proper deposit still goes through.
+    chain.deposit(Address::repeat_byte(0xb0), 1);
+}
+
+/// `docker-compose.yml` parses, and every flag its services pass to agnt2 is one the binary
+/// takes (this machine has no Docker engine; the commands themselves run in the tests above).
+#[test]
+fn docker_compose_runs_what_the_binary_accepts() {
+    let text = std::fs::read_to_string(repo_root().join("docker-compose.yml")).expect("compose");
+    let doc: serde_yaml::Value = serde_yaml::from_str(&text).expect("docker-compose.yml parses");
+    let services = &doc["services"];
+    assert!(services["l1"]["entrypoint"][0].as_str() == Some("anvil"));
+    let command = services["node"]["command"][0]
+        .as_str()
+        .expect("node command");
+    for part in command.split("&&") {
+        let words: Vec<&str> = part.split_whitespace().collect();
+        assert_eq!(words.first(), Some(&"agnt2"), "{part}");
+        let sub = words[1];
+        let help = run(Command::new(agnt2_bin()).args([sub, "--help"]));
+        for flag in words.iter().filter(|w| w.starts_with("--")) {
+            assert!(help.contains(flag), "agnt2 {sub} has no {flag}");
+        }
+    }
+}
