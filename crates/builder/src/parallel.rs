@@ -240,7 +240,9 @@ pub(crate) fn speculate(
     }
     type Shard<'a> = Vec<&'a Arc<RecoveredTx>>;
     let run = |shard: &Shard<'_>| -> Result<Vec<(B256, Arc<Learnt>)>, FatalError> {
-        let base = db.latest().map_err(|e| FatalError(e.to_string()))?;
+        let base = db
+            .latest()
+            .map_err(|e| FatalError::from(agnt2_storage::ProviderError::from(e)))?;
         let mut state = StateDb::new(base);
         let mut exec = BlockExecutor::new(evm, next, &mut state);
         let mut out = Vec::new();
@@ -409,7 +411,7 @@ fn is_register(input: &[u8]) -> bool {
 fn has_code<P: StateProvider + ?Sized>(state: &P, address: &Address) -> Result<bool, FatalError> {
     Ok(state
         .account(address)
-        .map_err(|e| FatalError(e.to_string()))?
+        .map_err(FatalError::from)?
         .is_some_and(|a| a.code_hash != KECCAK256_EMPTY))
 }
 
@@ -890,7 +892,7 @@ pub(crate) fn apply_changes(into: &mut StateChanges, later: StateChanges) {
 fn balance_of<P: StateProvider + ?Sized>(state: &P, address: &Address) -> Result<U256, FatalError> {
     Ok(state
         .account(address)
-        .map_err(|e| FatalError(e.to_string()))?
+        .map_err(FatalError::from)?
         .map(|a| a.balance)
         .unwrap_or_default())
 }
@@ -926,9 +928,7 @@ fn merge_states<P: StateProvider + ?Sized>(
     // A vault that ends empty is removed, as EIP-161 removes any touched empty account.
     for address in fee_touched {
         let delta = fee_delta.get(&address).copied().unwrap_or_default();
-        let current = overlay
-            .account(&address)
-            .map_err(|e| FatalError(e.to_string()))?;
+        let current = overlay.account(&address).map_err(FatalError::from)?;
         let nonce = current.map(|a| a.nonce).unwrap_or_default();
         let code_hash = current.map(|a| a.code_hash).unwrap_or(KECCAK256_EMPTY);
         let balance = current.map(|a| a.balance).unwrap_or_default() + delta;
@@ -1024,7 +1024,9 @@ pub(crate) fn execute(
     candidates: Vec<Arc<RecoveredTx>>,
     cache: &PredictionCache,
 ) -> Result<Result<ParallelOutcome, ParallelStats>, FatalError> {
-    let base = db.latest().map_err(|e| FatalError(e.to_string()))?;
+    let base = db
+        .latest()
+        .map_err(|e| FatalError::from(agnt2_storage::ProviderError::from(e)))?;
     let overlay = Overlay {
         base: &base,
         changes: &deposit_changes,

@@ -37,6 +37,9 @@ pub enum BuildError {
     /// Storage failed.
     #[error(transparent)]
     Storage(#[from] StorageError),
+    /// A state read failed.
+    #[error(transparent)]
+    State(#[from] agnt2_storage::ProviderError),
     /// Execution failed for a reason that is not the transaction's.
     #[error(transparent)]
     Execution(#[from] agnt2_evm::FatalError),
@@ -261,6 +264,12 @@ impl BlockBuilder {
             &self.predictions,
             txs,
         )?)
+    }
+
+    /// Whether admission should hand contract calls to [`BlockBuilder::speculate`] (the parallel
+    /// builder learns their access sets then; the sequential one has no use for them).
+    pub fn learns_access_sets(&self) -> bool {
+        matches!(self.mode, BuilderMode::Parallel { .. })
     }
 
     /// The speculative access sets held for pool transactions.

@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 
 use agnt2_evm::{CallRequest, EvmConfig, NextBlock, StateDb, call};
 use agnt2_primitives::preinstalls::{PREINSTALLS, Preinstall, PreinstallCode};
-use agnt2_storage::{StateProvider, StorageError, StoredAccount, mpt::EMPTY_ROOT};
+use agnt2_storage::{ProviderError, StateProvider, StoredAccount, mpt::EMPTY_ROOT};
 use alloy::genesis::{Genesis, GenesisAccount};
 use alloy_primitives::{Address, B256, Bytes, KECCAK256_EMPTY, U256, hex, keccak256};
 use revm::DatabaseCommit;
@@ -58,7 +58,7 @@ fn decode(name: &'static str, code: &str) -> Result<Bytes, PreinstallError> {
 struct AllocState<'a>(&'a BTreeMap<Address, GenesisAccount>);
 
 impl StateProvider for AllocState<'_> {
-    fn account(&self, address: &Address) -> Result<Option<StoredAccount>, StorageError> {
+    fn account(&self, address: &Address) -> Result<Option<StoredAccount>, ProviderError> {
         Ok(self.0.get(address).map(|a| StoredAccount {
             nonce: a.nonce.unwrap_or(0),
             balance: a.balance,
@@ -67,7 +67,7 @@ impl StateProvider for AllocState<'_> {
         }))
     }
 
-    fn storage(&self, address: &Address, slot: &U256) -> Result<U256, StorageError> {
+    fn storage(&self, address: &Address, slot: &U256) -> Result<U256, ProviderError> {
         let key = B256::from(slot.to_be_bytes::<32>());
         Ok(self
             .0
@@ -76,7 +76,7 @@ impl StateProvider for AllocState<'_> {
             .map_or(U256::ZERO, |v| U256::from_be_bytes(v.0)))
     }
 
-    fn code(&self, code_hash: &B256) -> Result<Option<Bytes>, StorageError> {
+    fn code(&self, code_hash: &B256) -> Result<Option<Bytes>, ProviderError> {
         Ok(self
             .0
             .values()
@@ -85,7 +85,7 @@ impl StateProvider for AllocState<'_> {
             .cloned())
     }
 
-    fn block_hash(&self, _number: u64) -> Result<Option<B256>, StorageError> {
+    fn block_hash(&self, _number: u64) -> Result<Option<B256>, ProviderError> {
         Ok(None)
     }
 

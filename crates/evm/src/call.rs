@@ -3,7 +3,7 @@
 //! and EIP-7702 authorizations alike.
 
 use agnt2_precompiles::AgentPrecompiles;
-use agnt2_storage::StateProvider;
+use agnt2_storage_api::StateProvider;
 use alloy::eips::eip7702::SignedAuthorization;
 use std::time::Instant;
 
@@ -67,8 +67,12 @@ pub enum CallError {
     #[error("execution aborted (timeout = {0:?})")]
     Timeout(std::time::Duration),
     /// State access failed.
-    #[error("state: {0}")]
-    Db(String),
+    #[error(transparent)]
+    Db(#[from] DbError),
+    /// op-revm failed for a reason that is neither the state's nor the call's; revm reports
+    /// those as text.
+    #[error("{0}")]
+    Evm(String),
 }
 
 /// A request ready for op-revm: the relaxed configuration and the transaction.
@@ -96,7 +100,7 @@ pub fn call_env<P: StateProvider>(
         Some(n) => n,
         None => db
             .basic(req.from)
-            .map_err(|e: DbError| CallError::Db(e.0))?
+            .map_err(CallError::Db)?
             .map_or(0, |a| a.nonce),
     };
     let gas_limit = req.gas.unwrap_or(next.gas_limit).min(next.gas_limit);
@@ -128,12 +132,11 @@ pub fn call_env<P: StateProvider>(
 }
 
 /// Maps op-revm's refusal of a transaction to a call error.
-pub(crate) fn call_error<E: std::fmt::Display>(
-    e: EVMError<E, op_revm::OpTransactionError>,
-) -> CallError {
+pub(crate) fn call_error(e: EVMError<DbError, op_revm::OpTransactionError>) -> CallError {
     match e {
         EVMError::Transaction(e) => CallError::Invalid(tx_error_message(&e)),
-        other => CallError::Db(other.to_string()),
+        EVMError::Database(e) => CallError::Db(e),
+        other => CallError::Evm(other.to_string()),
     }
 }
 
@@ -173,7 +176,7 @@ pub fn inspect<DB, I>(
     inspector: I,
 ) -> Result<CallResult, CallError>
 where
-    DB: Database,
+    DB: Database<Error = DbError>,
     I: Inspector<OpContext<DB>, EthInterpreter>,
 {
     let mut evm = Context::op()

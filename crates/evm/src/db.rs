@@ -1,7 +1,9 @@
 //! The in-memory overlay the EVM runs against: reads fall through to a state provider, writes
 //! collect into the block's [`StateChanges`].
 
-use agnt2_storage::{AccountChange, AccountUpdate, StateChanges, StateProvider, StorageError};
+use std::sync::Arc;
+
+use agnt2_storage_api::{AccountChange, AccountUpdate, ProviderError, StateChanges, StateProvider};
 use alloy_primitives::{Address, B256, KECCAK256_EMPTY, U256, map::HashMap};
 use revm::{
     Database, DatabaseCommit, DatabaseRef,
@@ -10,16 +12,22 @@ use revm::{
     state::{Account, AccountInfo, Bytecode},
 };
 
-/// A storage failure seen by the EVM.
+/// A state failure seen by the EVM (revm wants its database error `Clone`, hence the `Arc`).
 #[derive(Debug, Clone, thiserror::Error)]
-#[error("state: {0}")]
-pub struct DbError(pub String);
+pub enum DbError {
+    /// The state provider failed.
+    #[error("state: {0}")]
+    Provider(Arc<ProviderError>),
+    /// An account names code the state does not hold.
+    #[error("state: missing code {0}")]
+    MissingCode(B256),
+}
 
 impl DBErrorMarker for DbError {}
 
-impl From<StorageError> for DbError {
-    fn from(e: StorageError) -> Self {
-        Self(e.to_string())
+impl From<ProviderError> for DbError {
+    fn from(e: ProviderError) -> Self {
+        Self::Provider(Arc::new(e))
     }
 }
 
@@ -146,7 +154,7 @@ impl<P: StateProvider> Database for StateDb<P> {
             .provider
             .code(&code_hash)?
             .map(Bytecode::new_raw)
-            .ok_or_else(|| DbError(format!("missing code {code_hash}")))?;
+            .ok_or(DbError::MissingCode(code_hash))?;
         self.codes.insert(code_hash, code.clone());
         Ok(code)
     }
@@ -198,7 +206,7 @@ impl<P: StateProvider> DatabaseRef for StateDb<P> {
         self.provider
             .code(&code_hash)?
             .map(Bytecode::new_raw)
-            .ok_or_else(|| DbError(format!("missing code {code_hash}")))
+            .ok_or(DbError::MissingCode(code_hash))
     }
 
     fn storage_ref(&self, address: Address, index: U256) -> Result<U256, DbError> {

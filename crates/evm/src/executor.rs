@@ -2,7 +2,7 @@
 
 use agnt2_precompiles::AgentPrecompiles;
 use agnt2_primitives::{OpTxEnvelope, ReceiptMeta, RecoveredTx, StoredReceipt};
-use agnt2_storage::StateProvider;
+use agnt2_storage_api::StateProvider;
 use alloy::consensus::{Eip658Value, Receipt, ReceiptWithBloom, Transaction};
 use alloy_primitives::{Address, Log, TxKind, U256};
 use op_alloy::consensus::{OpDepositReceipt, OpReceipt, OpReceiptEnvelope};
@@ -126,8 +126,21 @@ fn record_access<P: StateProvider>(
 
 /// A failure of the node, not of a transaction: the block must be abandoned.
 #[derive(Debug, thiserror::Error)]
-#[error("block execution failed: {0}")]
-pub struct FatalError(pub String);
+pub enum FatalError {
+    /// Reading or writing state failed.
+    #[error("block execution failed: {0}")]
+    State(#[from] DbError),
+    /// op-revm failed for a reason that is neither the state's nor the transaction's (a bad
+    /// block header or environment); revm reports those as text.
+    #[error("block execution failed: {0}")]
+    Evm(String),
+}
+
+impl From<agnt2_storage_api::ProviderError> for FatalError {
+    fn from(e: agnt2_storage_api::ProviderError) -> Self {
+        Self::State(e.into())
+    }
+}
 
 impl<'db, P: StateProvider> BlockExecutor<'db, P> {
     /// Starts a block.
@@ -151,8 +164,7 @@ impl<'db, P: StateProvider> BlockExecutor<'db, P> {
     pub fn has_code(&mut self, address: Address) -> Result<bool, FatalError> {
         let db = &mut self.evm.0.ctx.journaled_state.database;
         Ok(db
-            .basic(address)
-            .map_err(|e| FatalError(e.to_string()))?
+            .basic(address)?
             .is_some_and(|a| a.code_hash != alloy_primitives::KECCAK256_EMPTY))
     }
 
@@ -204,11 +216,7 @@ impl<'db, P: StateProvider> BlockExecutor<'db, P> {
         }
         let deposit_nonce = if tx.is_deposit() {
             let db = &mut self.evm.0.ctx.journaled_state.database;
-            Some(
-                db.basic(tx.signer)
-                    .map_err(|e| FatalError(e.to_string()))?
-                    .map_or(0, |a| a.nonce),
-            )
+            Some(db.basic(tx.signer)?.map_or(0, |a| a.nonce))
         } else {
             None
         };
@@ -221,14 +229,14 @@ impl<'db, P: StateProvider> BlockExecutor<'db, P> {
         let ResultAndState { result, state } = match run {
             Ok(r) => r,
             Err(EVMError::Transaction(e)) => return Ok(TxOutcome::Invalid(tx_error_message(&e))),
-            Err(EVMError::Database(e)) => return Err(FatalError(e.to_string())),
-            Err(e) => return Err(FatalError(e.to_string())),
+            Err(EVMError::Database(e)) => return Err(FatalError::State(e)),
+            Err(e) => return Err(FatalError::Evm(e.to_string())),
         };
         let l1_fee = self.l1_fee(&tx);
         if let Some(access) = access {
             access.touches_fee_vault |= touched_vault;
             let db = &mut self.evm.0.ctx.journaled_state.database;
-            record_access(db, &state, access).map_err(|e| FatalError(e.to_string()))?;
+            record_access(db, &state, access)?;
         }
         self.evm.0.ctx.journaled_state.database.commit(state);
 

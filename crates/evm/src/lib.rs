@@ -1,5 +1,5 @@
 //! EVM configuration and block execution for agnt2: op-revm at Isthmus rules over a
-//! [`StateProvider`](agnt2_storage::StateProvider), the L1-attributes deposit every block starts
+//! [`StateProvider`](agnt2_storage_api::StateProvider), the L1-attributes deposit every block starts
 //! with, the sequential block executor (the reference every builder is checked against), and
 //! read-only calls and geth-style traces for RPC.
 //!

@@ -9,7 +9,7 @@
 
 use std::time::{Duration, Instant};
 
-use agnt2_storage::StateProvider;
+use agnt2_storage_api::StateProvider;
 use alloy::rpc::types::trace::geth::{GethDebugTracingOptions, GethTrace};
 use revm::database_interface::WrapDatabaseRef;
 use revm_inspectors::tracing::{DebugInspector, TransactionContext};

@@ -6,20 +6,51 @@ use alloy_sol_types::{Revert, SolError};
 
 use crate::gas;
 
+/// Why a registry call could not touch state: a node failure, not the caller's.
+#[derive(Debug, thiserror::Error)]
+pub enum StateAccessError {
+    /// The state backend failed (the journal's database error).
+    #[error("state access failed: {0}")]
+    Backend(Box<dyn std::error::Error + Send + Sync>),
+    /// A write was attempted on a read-only view (RPC reads).
+    #[error("read-only state")]
+    ReadOnly,
+    /// A stored byte string's length header is impossible: the registry's storage is corrupt.
+    #[error("corrupt byte string at slot {0}")]
+    CorruptString(U256),
+    /// A registry account holds less escrow than it owes.
+    #[error("escrow of {from} short of {amount}")]
+    EscrowShort {
+        /// The registry account.
+        from: Address,
+        /// What it had to pay.
+        amount: U256,
+    },
+}
+
 /// Access to the world state the EVM is executing against. Implemented over revm's journal, so
 /// writes join the call's checkpoint and revert with it.
 pub trait StateAccess {
     /// Reads a storage slot; returns the value and whether the slot was cold in this
     /// transaction.
-    fn sload(&mut self, address: Address, slot: U256) -> Result<(U256, bool), String>;
+    fn sload(&mut self, address: Address, slot: U256) -> Result<(U256, bool), StateAccessError>;
     /// Writes a storage slot; returns the value it held before this write and whether the slot
     /// was cold in this transaction.
-    fn sstore(&mut self, address: Address, slot: U256, value: U256)
-    -> Result<(U256, bool), String>;
+    fn sstore(
+        &mut self,
+        address: Address,
+        slot: U256,
+        value: U256,
+    ) -> Result<(U256, bool), StateAccessError>;
     /// Appends a log to the transaction.
     fn log(&mut self, log: Log);
     /// Moves `amount` wei between accounts; `Ok(false)` when `from` has too little.
-    fn transfer(&mut self, from: Address, to: Address, amount: U256) -> Result<bool, String>;
+    fn transfer(
+        &mut self,
+        from: Address,
+        to: Address,
+        amount: U256,
+    ) -> Result<bool, StateAccessError>;
 }
 
 /// Block facts a registry call may depend on.
@@ -39,7 +70,7 @@ pub enum Halt {
     /// The call ran out of gas; state is rolled back and all gas is consumed.
     OutOfGas,
     /// A node failure (state unreadable): the block must be abandoned.
-    Fatal(String),
+    Fatal(StateAccessError),
 }
 
 /// Builds a revert with the standard `Error(string)` payload, as Solidity's `require` does.
@@ -196,7 +227,7 @@ impl<'a> Ctx<'a> {
         let head = self.read(address, slot)?.to_be_bytes::<32>();
         let len = head_len(&head);
         if len > crate::MAX_BYTES {
-            return Err(Halt::Fatal(format!("corrupt byte string at {slot}")));
+            return Err(Halt::Fatal(StateAccessError::CorruptString(slot)));
         }
         let mut out = Vec::with_capacity(len);
         out.extend_from_slice(&head[..len.min(HEAD_DATA)]);
@@ -275,7 +306,7 @@ impl<'a> Ctx<'a> {
         self.charge(gas::TRANSFER)?;
         match self.state.transfer(from, to, amount) {
             Ok(true) => Ok(()),
-            Ok(false) => Err(Halt::Fatal(format!("escrow of {from} short of {amount}"))),
+            Ok(false) => Err(Halt::Fatal(StateAccessError::EscrowShort { from, amount })),
             Err(e) => Err(Halt::Fatal(e)),
         }
     }

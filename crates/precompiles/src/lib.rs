@@ -20,7 +20,7 @@ mod validation;
 
 pub use access::{AccessKey, AccessSet, Preimage, declared_access};
 pub use capabilities::capability_id;
-pub use ctx::{BlockFacts, CallResult, Ctx, Halt, StateAccess, revert};
+pub use ctx::{BlockFacts, CallResult, Ctx, Halt, StateAccess, StateAccessError, revert};
 pub use identity::{AGENT_WALLET_KEY, wallet_digest};
 pub use provider::AgentPrecompiles;
 pub use reputation::Feedback;

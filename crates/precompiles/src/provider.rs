@@ -11,7 +11,8 @@ use revm::{
 };
 
 use crate::{
-    BlockFacts, Ctx, Halt, NATIVE_ADDRESSES, StateAccess, dispatch, gas, is_native, revert,
+    BlockFacts, Ctx, Halt, NATIVE_ADDRESSES, StateAccess, StateAccessError, dispatch, gas,
+    is_native, revert,
 };
 
 /// Optimism's precompiles at the active spec, extended with the agent registries.
@@ -42,12 +43,14 @@ struct JournalState<'a, J> {
     loaded: Vec<Address>,
 }
 
+fn backend<E: std::error::Error + Send + Sync + 'static>(e: E) -> StateAccessError {
+    StateAccessError::Backend(Box::new(e))
+}
+
 impl<J: JournalTr> JournalState<'_, J> {
-    fn ensure_loaded(&mut self, address: Address) -> Result<(), String> {
+    fn ensure_loaded(&mut self, address: Address) -> Result<(), StateAccessError> {
         if !self.loaded.contains(&address) {
-            self.journal
-                .load_account(address)
-                .map_err(|e| e.to_string())?;
+            self.journal.load_account(address).map_err(backend)?;
             self.loaded.push(address);
         }
         Ok(())
@@ -55,12 +58,12 @@ impl<J: JournalTr> JournalState<'_, J> {
 }
 
 impl<J: JournalTr> StateAccess for JournalState<'_, J> {
-    fn sload(&mut self, address: Address, slot: U256) -> Result<(U256, bool), String> {
+    fn sload(&mut self, address: Address, slot: U256) -> Result<(U256, bool), StateAccessError> {
         self.ensure_loaded(address)?;
         self.journal
             .sload(address, slot)
             .map(|l| (l.data, l.is_cold))
-            .map_err(|e| e.to_string())
+            .map_err(backend)
     }
 
     fn sstore(
@@ -68,23 +71,28 @@ impl<J: JournalTr> StateAccess for JournalState<'_, J> {
         address: Address,
         slot: U256,
         value: U256,
-    ) -> Result<(U256, bool), String> {
+    ) -> Result<(U256, bool), StateAccessError> {
         self.ensure_loaded(address)?;
         self.journal
             .sstore(address, slot, value)
             .map(|l| (l.data.present_value, l.is_cold))
-            .map_err(|e| e.to_string())
+            .map_err(backend)
     }
 
     fn log(&mut self, log: Log) {
         self.journal.log(log);
     }
 
-    fn transfer(&mut self, from: Address, to: Address, amount: U256) -> Result<bool, String> {
+    fn transfer(
+        &mut self,
+        from: Address,
+        to: Address,
+        amount: U256,
+    ) -> Result<bool, StateAccessError> {
         self.journal
             .transfer(from, to, amount)
             .map(|e| e.is_none())
-            .map_err(|e| e.to_string())
+            .map_err(backend)
     }
 }
 
@@ -161,7 +169,8 @@ where
             ),
             Err((Halt::Fatal(e), _)) => {
                 tracing::error!(target: "agnt2::precompiles", registry, error = %e, "state access failed");
-                return Err(e);
+                // revm's precompile interface carries a node failure as text.
+                return Err(e.to_string());
             }
         };
         metrics::counter!("agnt2_precompile_calls_total", "registry" => registry, "result" => result)

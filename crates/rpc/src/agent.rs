@@ -1,7 +1,9 @@
 //! The `agent_` namespace: the agent registries' protocol objects read straight from state, so
 //! explorers and SDKs need no log indexing for the common lookups.
 
-use agnt2_precompiles::{BlockFacts, Ctx, Halt, StateAccess, read_agent, read_session};
+use agnt2_precompiles::{
+    BlockFacts, Ctx, Halt, StateAccess, StateAccessError, read_agent, read_session,
+};
 use agnt2_storage::StateProvider;
 use alloy::eips::BlockId;
 use alloy_primitives::{Address, Log, U256};
@@ -17,21 +19,21 @@ use crate::{
 struct ReadOnly<'a>(&'a dyn StateProvider);
 
 impl StateAccess for ReadOnly<'_> {
-    fn sload(&mut self, address: Address, slot: U256) -> Result<(U256, bool), String> {
+    fn sload(&mut self, address: Address, slot: U256) -> Result<(U256, bool), StateAccessError> {
         self.0
             .storage(&address, &slot)
             .map(|v| (v, true))
-            .map_err(|e| e.to_string())
+            .map_err(|e| StateAccessError::Backend(Box::new(e)))
     }
 
-    fn sstore(&mut self, _: Address, _: U256, _: U256) -> Result<(U256, bool), String> {
-        Err("read-only state".into())
+    fn sstore(&mut self, _: Address, _: U256, _: U256) -> Result<(U256, bool), StateAccessError> {
+        Err(StateAccessError::ReadOnly)
     }
 
     fn log(&mut self, _: Log) {}
 
-    fn transfer(&mut self, _: Address, _: Address, _: U256) -> Result<bool, String> {
-        Err("read-only state".into())
+    fn transfer(&mut self, _: Address, _: Address, _: U256) -> Result<bool, StateAccessError> {
+        Err(StateAccessError::ReadOnly)
     }
 }
 

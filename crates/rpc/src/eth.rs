@@ -148,10 +148,8 @@ impl RpcContext {
         let (next, _) = self.builder.next_block_env(now_secs()).map_err(internal)?;
         let hash = tx.hash;
         // The parallel builder learns a contract call's access set at admission.
-        let speculate = matches!(
-            self.builder.mode(),
-            agnt2_builder::BuilderMode::Parallel { .. }
-        ) && !alloy::consensus::Transaction::input(&tx.envelope).is_empty();
+        let speculate = self.builder.learns_access_sets()
+            && !alloy::consensus::Transaction::input(&tx.envelope).is_empty();
         let copy = speculate.then(|| std::sync::Arc::new(tx.clone()));
         self.pool
             .add(

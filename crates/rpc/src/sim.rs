@@ -79,7 +79,8 @@ pub(crate) fn call_error(e: CallError) -> ErrorObjectOwned {
     match e {
         CallError::Invalid(m) => server_error(m),
         e @ CallError::Timeout(_) => server_error(e.to_string()),
-        CallError::Db(m) => internal(m),
+        CallError::Db(e) => internal(e),
+        CallError::Evm(m) => internal(m),
     }
 }
 

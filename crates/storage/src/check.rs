@@ -220,7 +220,11 @@ fn check_state(
         let value = unseal(tables.plain_accounts.name, &key, value)?;
         let address =
             Address::try_from(key.as_slice()).map_err(|_| StorageError::Corrupt("account key"))?;
-        accounts.push((keccak256(address), address, StoredAccount::decode(&value)?));
+        accounts.push((
+            keccak256(address),
+            address,
+            StoredAccount::decode(&value).map_err(StorageError::from)?,
+        ));
     }
     accounts.sort_unstable_by_key(|(h, _, _)| *h);
     let mut storage = txn

@@ -12,10 +12,10 @@ use libmdbx::{
 use rayon::prelude::*;
 
 use crate::{
-    StorageError, StoredAccount, codec,
+    StateChanges, StorageError, StoredAccount, codec,
     mpt::{EMPTY_ROOT, NodeReader, Trie, TrieError},
     sealed::{self, SealedRead, SealedTable},
-    state::{HistoricalState, LatestState, StateChanges},
+    state::{HistoricalState, LatestState},
 };
 
 pub(crate) type Env = libmdbx::Database<NoWriteMap>;
@@ -474,6 +474,10 @@ impl Database {
 
     /// Reads one storage value of the head state (convenience for tests and RPC).
     pub fn storage(&self, address: &Address, slot: &U256) -> Result<U256, StorageError> {
-        crate::StateProvider::storage(&self.latest()?, address, slot)
+        Ok(crate::StateProvider::storage(
+            &self.latest()?,
+            address,
+            slot,
+        )?)
     }
 }

@@ -19,13 +19,13 @@ mod sealed;
 mod state;
 mod write;
 
+pub use agnt2_storage_api::{
+    AccountChange, AccountUpdate, Overlay, ProviderError, StateChanges, StateProvider,
+};
 pub use check::{CheckError, CheckReport};
 pub use codec::StoredAccount;
 pub use db::{Database, DatabaseConfig, TrieOutput};
-pub use state::{
-    AccountChange, AccountProof, AccountUpdate, HistoricalState, LatestState, Overlay,
-    StateChanges, StateProvider,
-};
+pub use state::{AccountProof, HistoricalState, LatestState};
 pub use write::CommittedBlock;
 
 /// Storage failures.
@@ -89,6 +89,9 @@ pub enum StorageError {
         /// The finalized head.
         finalized: u64,
     },
+    /// A state read failed (see [`ProviderError`]).
+    #[error(transparent)]
+    Provider(ProviderError),
     /// The datadir was created for another chain.
     #[error("datadir belongs to a chain with genesis {stored}, not {expected}")]
     GenesisMismatch {
@@ -97,4 +100,27 @@ pub enum StorageError {
         /// Genesis hash of the configured chain.
         expected: alloy_primitives::B256,
     },
+}
+
+impl From<StorageError> for ProviderError {
+    fn from(e: StorageError) -> Self {
+        match e {
+            StorageError::Corrupt(what) => Self::Corrupt(what),
+            StorageError::Provider(p) => p,
+            other => Self::Backend(Box::new(other)),
+        }
+    }
+}
+
+impl From<ProviderError> for StorageError {
+    fn from(e: ProviderError) -> Self {
+        match e {
+            ProviderError::Corrupt(what) => Self::Corrupt(what),
+            ProviderError::Backend(b) => match b.downcast::<StorageError>() {
+                Ok(own) => *own,
+                Err(other) => Self::Provider(ProviderError::Backend(other)),
+            },
+            other => Self::Provider(other),
+        }
+    }
 }

@@ -1,10 +1,10 @@
 //! State reads (latest and historical) and the change set a block hands to storage.
 
-use std::collections::BTreeMap;
-
 use alloy_primitives::{Address, B256, Bytes, U256, keccak256};
 use alloy_rlp::Decodable;
 use libmdbx::{NoWriteMap, RO, Transaction};
+
+use agnt2_storage_api::{ProviderError, StateProvider};
 
 use crate::{
     StorageError, StoredAccount,
@@ -13,50 +13,8 @@ use crate::{
     sealed::SealedRead,
 };
 
-/// Read access to one version of the world state. Implemented over MDBX by [`LatestState`]
-/// (plain tables, fast) and [`HistoricalState`] (trie walk from an old root).
-pub trait StateProvider: Send + Sync {
-    /// The account, if it exists.
-    fn account(&self, address: &Address) -> Result<Option<StoredAccount>, StorageError>;
-    /// A storage slot (zero if unset).
-    fn storage(&self, address: &Address, slot: &U256) -> Result<U256, StorageError>;
-    /// Code by hash.
-    fn code(&self, code_hash: &B256) -> Result<Option<Bytes>, StorageError>;
-    /// Canonical block hash by number.
-    fn block_hash(&self, number: u64) -> Result<Option<B256>, StorageError>;
-    /// The state root this view corresponds to.
-    fn state_root(&self) -> B256;
-}
-
 /// An EIP-1186 proof: the account proof nodes, and one node list per requested slot.
 pub type AccountProof = (Vec<Vec<u8>>, Vec<Vec<Vec<u8>>>);
-
-/// New values of an account after a block.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AccountUpdate {
-    /// Nonce.
-    pub nonce: u64,
-    /// Balance.
-    pub balance: U256,
-    /// Code hash.
-    pub code_hash: B256,
-    /// The code, when it is new in this block.
-    pub code: Option<Bytes>,
-}
-
-/// What a block did to one account.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct AccountChange {
-    /// New account fields; `None` removes the account.
-    pub info: Option<AccountUpdate>,
-    /// Changed slots (zero clears a slot).
-    pub storage: BTreeMap<U256, U256>,
-    /// Storage was wiped before `storage` applies (account destroyed or re-created).
-    pub wipe_storage: bool,
-}
-
-/// A block's state changes, sorted by address.
-pub type StateChanges = BTreeMap<Address, AccountChange>;
 
 /// The head state, read from the plain tables inside one MDBX read transaction.
 pub struct LatestState {
@@ -101,7 +59,7 @@ pub(crate) fn read_block_hash(
 }
 
 impl StateProvider for LatestState {
-    fn account(&self, address: &Address) -> Result<Option<StoredAccount>, StorageError> {
+    fn account(&self, address: &Address) -> Result<Option<StoredAccount>, ProviderError> {
         match self
             .txn
             .sealed(&self.tables.plain_accounts, address.as_slice())?
@@ -111,7 +69,7 @@ impl StateProvider for LatestState {
         }
     }
 
-    fn storage(&self, address: &Address, slot: &U256) -> Result<U256, StorageError> {
+    fn storage(&self, address: &Address, slot: &U256) -> Result<U256, ProviderError> {
         let key = storage_key(address, slot);
         Ok(self
             .txn
@@ -120,12 +78,12 @@ impl StateProvider for LatestState {
             .unwrap_or_default())
     }
 
-    fn code(&self, code_hash: &B256) -> Result<Option<Bytes>, StorageError> {
-        read_code(&self.txn, self.tables, code_hash)
+    fn code(&self, code_hash: &B256) -> Result<Option<Bytes>, ProviderError> {
+        Ok(read_code(&self.txn, self.tables, code_hash)?)
     }
 
-    fn block_hash(&self, number: u64) -> Result<Option<B256>, StorageError> {
-        read_block_hash(&self.txn, self.tables, number)
+    fn block_hash(&self, number: u64) -> Result<Option<B256>, ProviderError> {
+        Ok(read_block_hash(&self.txn, self.tables, number)?)
     }
 
     fn state_root(&self) -> B256 {
@@ -175,121 +133,42 @@ impl HistoricalState {
 }
 
 impl StateProvider for HistoricalState {
-    fn account(&self, address: &Address) -> Result<Option<StoredAccount>, StorageError> {
-        match mpt::get(&self.nodes(), self.root, keccak256(address).as_slice())? {
+    fn account(&self, address: &Address) -> Result<Option<StoredAccount>, ProviderError> {
+        match mpt::get(&self.nodes(), self.root, keccak256(address).as_slice())
+            .map_err(StorageError::from)?
+        {
             Some(rlp) => Ok(Some(StoredAccount::from_trie_rlp(&rlp)?)),
             None => Ok(None),
         }
     }
 
-    fn storage(&self, address: &Address, slot: &U256) -> Result<U256, StorageError> {
+    fn storage(&self, address: &Address, slot: &U256) -> Result<U256, ProviderError> {
         let Some(account) = self.account(address)? else {
             return Ok(U256::ZERO);
         };
         let key = keccak256(slot.to_be_bytes::<32>());
-        match mpt::get(&self.nodes(), account.storage_root, key.as_slice())? {
+        match mpt::get(&self.nodes(), account.storage_root, key.as_slice())
+            .map_err(StorageError::from)?
+        {
             Some(rlp) => {
-                U256::decode(&mut rlp.as_slice()).map_err(|_| StorageError::Corrupt("storage rlp"))
+                U256::decode(&mut rlp.as_slice()).map_err(|_| ProviderError::Corrupt("storage rlp"))
             }
             None => Ok(U256::ZERO),
         }
     }
 
-    fn code(&self, code_hash: &B256) -> Result<Option<Bytes>, StorageError> {
-        read_code(&self.txn, self.tables, code_hash)
+    fn code(&self, code_hash: &B256) -> Result<Option<Bytes>, ProviderError> {
+        Ok(read_code(&self.txn, self.tables, code_hash)?)
     }
 
-    fn block_hash(&self, number: u64) -> Result<Option<B256>, StorageError> {
+    fn block_hash(&self, number: u64) -> Result<Option<B256>, ProviderError> {
         if number > self.block_number {
             return Ok(None);
         }
-        read_block_hash(&self.txn, self.tables, number)
+        Ok(read_block_hash(&self.txn, self.tables, number)?)
     }
 
     fn state_root(&self) -> B256 {
         self.root
-    }
-}
-
-/// A state provider that sees a block's pending `changes` on top of `base`: the parallel
-/// builder's workers all start from the state after the block's first transaction this way.
-#[derive(Debug)]
-pub struct Overlay<'a, P: ?Sized> {
-    /// The committed state.
-    pub base: &'a P,
-    /// Changes not committed yet.
-    pub changes: &'a StateChanges,
-}
-
-impl<P: StateProvider + ?Sized> StateProvider for Overlay<'_, P> {
-    fn account(&self, address: &Address) -> Result<Option<StoredAccount>, StorageError> {
-        match self.changes.get(address) {
-            Some(change) => match &change.info {
-                None => Ok(None),
-                Some(u) => {
-                    let storage_root = self
-                        .base
-                        .account(address)?
-                        .map(|a| a.storage_root)
-                        .unwrap_or(alloy_trie::EMPTY_ROOT_HASH);
-                    Ok(Some(StoredAccount {
-                        nonce: u.nonce,
-                        balance: u.balance,
-                        code_hash: u.code_hash,
-                        storage_root,
-                    }))
-                }
-            },
-            None => self.base.account(address),
-        }
-    }
-
-    fn storage(&self, address: &Address, slot: &U256) -> Result<U256, StorageError> {
-        match self.changes.get(address) {
-            Some(change) => match change.storage.get(slot) {
-                Some(v) => Ok(*v),
-                None if change.wipe_storage || change.info.is_none() => Ok(U256::ZERO),
-                None => self.base.storage(address, slot),
-            },
-            None => self.base.storage(address, slot),
-        }
-    }
-
-    fn code(&self, code_hash: &B256) -> Result<Option<Bytes>, StorageError> {
-        for change in self.changes.values() {
-            if let Some(u) = &change.info
-                && u.code_hash == *code_hash
-                && let Some(code) = &u.code
-            {
-                return Ok(Some(code.clone()));
-            }
-        }
-        self.base.code(code_hash)
-    }
-
-    fn block_hash(&self, number: u64) -> Result<Option<B256>, StorageError> {
-        self.base.block_hash(number)
-    }
-
-    fn state_root(&self) -> B256 {
-        self.base.state_root()
-    }
-}
-
-impl<T: StateProvider + ?Sized> StateProvider for Box<T> {
-    fn account(&self, address: &Address) -> Result<Option<StoredAccount>, StorageError> {
-        (**self).account(address)
-    }
-    fn storage(&self, address: &Address, slot: &U256) -> Result<U256, StorageError> {
-        (**self).storage(address, slot)
-    }
-    fn code(&self, code_hash: &B256) -> Result<Option<Bytes>, StorageError> {
-        (**self).code(code_hash)
-    }
-    fn block_hash(&self, number: u64) -> Result<Option<B256>, StorageError> {
-        (**self).block_hash(number)
-    }
-    fn state_root(&self) -> B256 {
-        (**self).state_root()
     }
 }
