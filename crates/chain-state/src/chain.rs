@@ -167,3 +167,36 @@ impl CanonStateNotification {
         }
     }
 }
+
+/// An OP block in reth's shape (`alloy_consensus::Block` of OP transactions), what reth's
+/// `RecoveredBlock` wraps.
+pub type OpBlock = alloy::consensus::Block<op_alloy_consensus::OpTxEnvelope>;
+
+/// The block as reth's `RecoveredBlock` (header, body, senders, hash), for plugin code written
+/// against reth's types. Copies the transactions: our blocks keep each transaction's encoding
+/// and hash beside it, reth's keep the senders apart.
+pub fn reth_block(b: &CommittedBlock) -> reth_primitives_traits::RecoveredBlock<OpBlock> {
+    let txs = &b.block.transactions;
+    let body = alloy::consensus::BlockBody {
+        transactions: txs.iter().map(|t| t.envelope.clone()).collect(),
+        ommers: Vec::new(),
+        // OP blocks since Canyon carry an empty withdrawals list.
+        withdrawals: Some(Default::default()),
+    };
+    let block = alloy::consensus::Block {
+        header: b.block.header.clone(),
+        body,
+    };
+    reth_primitives_traits::RecoveredBlock::new(
+        block,
+        txs.iter().map(|t| t.signer).collect(),
+        b.block.hash,
+    )
+}
+
+impl Chain {
+    /// The blocks as reth's `RecoveredBlock`s, oldest first (see [`reth_block`]).
+    pub fn reth_blocks(&self) -> Vec<reth_primitives_traits::RecoveredBlock<OpBlock>> {
+        self.blocks.iter().map(reth_block).collect()
+    }
+}

@@ -16,5 +16,5 @@
 mod chain;
 mod notifier;
 
-pub use chain::{BlockNumHash, CanonStateNotification, Chain};
+pub use chain::{BlockNumHash, CanonStateNotification, Chain, OpBlock, reth_block};
 pub use notifier::{CanonStateNotifications, CanonStateNotifier};

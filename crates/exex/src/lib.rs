@@ -12,10 +12,11 @@
 //! finished height; blocks the node committed but the log missed (a crash between the two)
 //! are backfilled from storage. It must not build blocks or decide what is canonical.
 //!
-//! Porting a reth ExEx: the context, notification and event shapes are reth's; block types
-//! are ours ([`agnt2_storage::CommittedBlock`]: sealed block with senders, receipts, state
-//! changes) because reth's block crates (0.3 line) would bring a second set of alloy/revm
-//! types beside ours. Renaming imports and field accessors is the port.
+//! Porting a reth ExEx: the context, notification and event shapes are reth's. Blocks travel as
+//! our [`agnt2_storage::CommittedBlock`] (sealed block with senders and each transaction's
+//! encoding, receipts, state changes); [`Chain::reth_blocks`] hands the same blocks over as
+//! reth's own `RecoveredBlock`s (`reth-primitives-traits` 0.3, on our alloy and revm), so code
+//! written against reth's block types runs with renamed imports.
 
 mod context;
 pub mod manager;
