@@ -343,6 +343,31 @@ fn the_files_deploy_writes_parse_as_ops() {
     )
     .expect("json");
     assert_eq!(after["contracts"], chain.deployment["contracts"]);
+    // A deploy interrupted before its last steps resumes with exactly those.
+    let path = chain.path("deployments/31337.json");
+    let mut partial = after.clone();
+    let steps = partial["steps"].as_array_mut().expect("steps");
+    let cut = steps.len() - 2;
+    let redone: Vec<String> = steps
+        .drain(cut..)
+        .filter_map(|s| s.as_str().map(String::from))
+        .collect();
+    std::fs::write(&path, serde_json::to_string_pretty(&partial).expect("json")).expect("write");
+    let resumed = run(Command::new(agnt2_bin())
+        .args([
+            "deploy",
+            "--l1-rpc",
+            &chain.l1.url(),
+            "--private-key",
+            DEV_KEYS[0],
+        ])
+        .arg("--out")
+        .arg(chain.out.path()));
+    let shown: Vec<&str> = resumed
+        .lines()
+        .filter_map(|l| l.trim().strip_suffix(" …"))
+        .collect();
+    assert_eq!(shown, redone, "resumed steps: {resumed}");
 }
 
 #[test]
