@@ -440,6 +440,39 @@ sol! {
     function depositTransaction(address to, uint256 value, uint64 gasLimit, bool isCreation, bytes data) external payable;
     function create(uint32 gameType, bytes32 rootClaim, bytes extraData) external payable returns (address);
     function proveWithdrawalTransaction(WithdrawalTransaction wd, uint256 gameIndex, OutputRootProof proof, bytes[] withdrawalProof) external;
+    function finalizeWithdrawalTransaction(WithdrawalTransaction wd) external;
+}
+
+/// `eth_call` from dev account 2; the revert data's selector must be `error`'s.
+fn assert_refused(l1: &Node, what: &str, to: Address, data: Vec<u8>, value: u128, error: &str) {
+    let call = json!({
+        "from": dev_signer(2).address(),
+        "to": to,
+        "data": Bytes::from(data),
+        "value": format!("{value:#x}"),
+    });
+    let r = l1.rpc_raw("eth_call", json!([call, "latest"]));
+    let err = r
+        .get("error")
+        .unwrap_or_else(|| panic!("{what}: accepted: {r}"));
+    if !error.is_empty() {
+        let data = err["data"].as_str().unwrap_or_default();
+        assert!(
+            data.starts_with(&format!("0x{}", selector(error))),
+            "{what}: expected {error}, got {err}"
+        );
+    }
+}
+
+fn withdrawal(who: Address) -> WithdrawalTransaction {
+    WithdrawalTransaction {
+        nonce: U256::ZERO,
+        sender: who,
+        target: who,
+        value: U256::ZERO,
+        gasLimit: U256::ZERO,
+        data: Default::default(),
+    }
 }
 
 #[test]
@@ -519,24 +552,62 @@ fn bad_l1_input_is_refused_with_a_reason() {
         ),
     ];
     for (what, to, data, value, error) in cases {
-        let call = json!({
-            "from": someone,
-            "to": to,
-            "data": Bytes::from(data),
-            "value": format!("{value:#x}"),
-        });
-        let r = chain.l1.rpc_raw("eth_call", json!([call, "latest"]));
-        let err = r
-            .get("error")
-            .unwrap_or_else(|| panic!("{what}: accepted: {r}"));
-        if !error.is_empty() {
-            let data = err["data"].as_str().unwrap_or_default();
-            assert!(
-                data.starts_with(&format!("0x{}", selector(error))),
-                "{what}: expected {error}, got {err}"
-            );
-        }
+        assert_refused(&chain.l1, what, to, data, value, error);
     }
+    // Against a real proposal: a wrong output-root preimage, a malformed proof under the right
+    // one, and finalizing what was never proven.
+    let dir = tempfile::tempdir().expect("tmp");
+    let node = chain.node(dir.path());
+    wait_until("the first proposal", Duration::from_secs(90), || {
+        !chain.proposals().is_empty()
+    });
+    let block = node.rpc("eth_getBlockByNumber", json!(["0x3", false]));
+    let word = |k: &str| -> B256 { block[k].as_str().and_then(|s| s.parse().ok()).expect(k) };
+    let right = OutputRootProof {
+        version: B256::ZERO,
+        stateRoot: word("stateRoot"),
+        messagePasserStorageRoot: word("withdrawalsRoot"),
+        latestBlockhash: word("hash"),
+    };
+    let prove = |proof: OutputRootProof, nodes: Vec<Bytes>| {
+        proveWithdrawalTransactionCall {
+            wd: withdrawal(someone),
+            gameIndex: U256::ZERO,
+            proof,
+            withdrawalProof: nodes,
+        }
+        .abi_encode()
+    };
+    let mut wrong = right.clone();
+    wrong.stateRoot = B256::repeat_byte(9);
+    assert_refused(
+        &chain.l1,
+        "a wrong output root preimage",
+        portal,
+        prove(wrong, vec![]),
+        0,
+        "OptimismPortal_InvalidOutputRootProof()",
+    );
+    assert_refused(
+        &chain.l1,
+        "a malformed withdrawal proof",
+        portal,
+        prove(right, vec![vec![0xc1, 0x80].into()]),
+        0,
+        "",
+    );
+    let finalize = finalizeWithdrawalTransactionCall {
+        wd: withdrawal(someone),
+    }
+    .abi_encode();
+    assert_refused(
+        &chain.l1,
+        "finalizing an unproven withdrawal",
+        portal,
+        finalize,
+        0,
+        "OptimismPortal_Unproven()",
+    );
     // Nothing was lost: a proper deposit still goes through.
     chain.deposit(Address::repeat_byte(0xb0), 1);
 }
