@@ -633,3 +633,87 @@ fn docker_compose_runs_what_the_binary_accepts() {
         }
     }
 }
+
+/// L1 stops answering (anvil paused): the sequencer keeps producing within its drift, then
+/// takes L1's deposits again once it is back.
+#[test]
+fn an_l1_outage_does_not_stop_the_sequencer() {
+    let chain = Chain::deploy();
+    let dir = tempfile::tempdir().expect("tmp");
+    let node = chain.node(dir.path());
+    node.wait_for("a few L2 blocks", Duration::from_secs(60), |n| {
+        n.block_number() >= 3
+    });
+    let signal = |sig: &str| {
+        let ok = Command::new("kill")
+            .args([sig, &chain.l1.pid().to_string()])
+            .status()
+            .expect("kill")
+            .success();
+        assert!(ok, "kill {sig}");
+    };
+    signal("-STOP");
+    let head = node.block_number();
+    let produced = Instant::now();
+    node.wait_for("blocks while L1 is away", Duration::from_secs(30), |n| {
+        n.block_number() >= head + 3
+    });
+    signal("-CONT");
+    assert!(produced.elapsed() < Duration::from_secs(30));
+    let bob = Address::repeat_byte(0xb2);
+    chain.deposit(bob, ETH);
+    node.wait_for("a deposit after the outage", Duration::from_secs(60), |n| {
+        balance(n, bob) == U256::from(ETH)
+    });
+}
+
+/// A proposal-style L1 transaction that sits unmined is re-sent with the same nonce and higher
+/// fees, and lands once.
+#[test]
+fn an_unmined_l1_transaction_is_resent_with_higher_fees() {
+    let l1 = Node::anvil(&[]);
+    l1.rpc("evm_setAutomine", json!([false]));
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let receipt = rt.block_on(async {
+        let client =
+            agnt2_rollup::L1Client::new(&l1.url(), Duration::from_secs(5)).expect("client");
+        let mut sender = agnt2_rollup::L1Sender::new(client, dev_signer(1))
+            .await
+            .expect("sender");
+        sender.resubmit_after = Duration::from_millis(400);
+        let send = sender.send(
+            Some(Address::repeat_byte(0xc3)),
+            U256::from(7),
+            Bytes::new(),
+        );
+        let miner = async {
+            // Two resubmissions go by, then L1 mines.
+            tokio::time::sleep(Duration::from_millis(1_000)).await;
+            let body =
+                json!({"jsonrpc": "2.0", "id": 1, "method": "evm_mine", "params": []}).to_string();
+            agnt2_e2e::http_post(l1.addr, &body);
+        };
+        let (r, ()) = tokio::join!(send, miner);
+        r.expect("mined")
+    });
+    assert!(receipt.status());
+    let tx = l1.rpc(
+        "eth_getTransactionByHash",
+        json!([receipt.transaction_hash]),
+    );
+    let tip = u128::from_str_radix(
+        tx["maxPriorityFeePerGas"]
+            .as_str()
+            .unwrap()
+            .trim_start_matches("0x"),
+        16,
+    )
+    .unwrap();
+    assert!(tip > 1_000_000_000, "fees were bumped: tip {tip}");
+    assert_eq!(hex_u64(&tx["nonce"]), 0, "the same nonce");
+    assert_eq!(
+        balance(&l1, Address::repeat_byte(0xc3)),
+        U256::from(7),
+        "paid once"
+    );
+}

@@ -134,6 +134,8 @@ impl L1Sender {
             .unwrap_or(1_000_000_000) as u128;
         let mut tip: u128 = 1_000_000_000;
         let mut max_fee = base_fee * 2 + tip;
+        // Every hash sent so far: any of them may be the one L1 mines.
+        let mut sent_hashes: Vec<B256> = Vec::new();
         for attempt in 1..=self.max_attempts {
             let tx = TxEip1559 {
                 chain_id: self.chain_id,
@@ -151,21 +153,16 @@ impl L1Sender {
             let sent: Result<B256, _> = http
                 .request("eth_sendRawTransaction", rpc_params![Bytes::from(raw)])
                 .await;
-            let hash = match sent {
-                Ok(h) => Some(h),
-                // An earlier attempt may already be mined ("nonce too low") or pending with the
-                // same fees ("already known"): look for any receipt below.
-                Err(e) => {
-                    tracing::debug!(error = %e, attempt, "L1 send refused");
-                    None
-                }
-            };
-            if let Some(hash) = hash
-                && let Some(receipt) = self.wait_receipt(hash).await?
-            {
+            match sent {
+                Ok(h) => sent_hashes.push(h),
+                // An earlier attempt may already be mined ("nonce too low") or still pending
+                // ("already known", "replacement underpriced"): the receipts below tell.
+                Err(e) => tracing::debug!(error = %e, attempt, "L1 send refused"),
+            }
+            if let Some(receipt) = self.wait_receipt(&sent_hashes).await? {
                 if !receipt.status() {
                     return Err(SendError::Reverted {
-                        hash,
+                        hash: receipt.transaction_hash,
                         block: receipt.block_number.unwrap_or_default(),
                     });
                 }
@@ -174,7 +171,8 @@ impl L1Sender {
             let mined: U64 = http
                 .request("eth_getTransactionCount", rpc_params![from, "latest"])
                 .await?;
-            if mined > nonce && hash.is_none() {
+            if mined > nonce && sent_hashes.is_empty() {
+                // Our nonce was used by a transaction this call never sent.
                 return Err(SendError::NotMined {
                     nonce: nonce.to(),
                     attempts: attempt,
@@ -191,16 +189,19 @@ impl L1Sender {
         })
     }
 
-    async fn wait_receipt(&self, hash: B256) -> Result<Option<TransactionReceipt>, L1Error> {
+    /// The receipt of any of `hashes` once one is mined, or `None` after `resubmit_after`.
+    async fn wait_receipt(&self, hashes: &[B256]) -> Result<Option<TransactionReceipt>, L1Error> {
         let deadline = tokio::time::Instant::now() + self.resubmit_after;
         loop {
-            let r: Option<TransactionReceipt> = self
-                .client
-                .http()
-                .request("eth_getTransactionReceipt", rpc_params![hash])
-                .await?;
-            if r.is_some() {
-                return Ok(r);
+            for hash in hashes {
+                let r: Option<TransactionReceipt> = self
+                    .client
+                    .http()
+                    .request("eth_getTransactionReceipt", rpc_params![hash])
+                    .await?;
+                if r.is_some() {
+                    return Ok(r);
+                }
             }
             if tokio::time::Instant::now() >= deadline {
                 return Ok(None);
