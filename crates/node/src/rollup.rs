@@ -151,8 +151,9 @@ fn check_chain(config: &RollupConfig, spec: &ChainSpec, db: &Database) -> eyre::
 fn watch_from(config: &RollupConfig, db: &Database) -> eyre::Result<u64> {
     let (head, _) = db.head()?.unwrap_or_default();
     let origin = db
-        .body(head)?
-        .and_then(|b| b.first().and_then(origin_of))
+        .first_transaction(head)?
+        .as_ref()
+        .and_then(origin_of)
         .map_or(config.genesis_l1.number, |o| o.number);
     Ok(origin.saturating_sub(64).max(config.genesis_l1.number))
 }

@@ -28,12 +28,19 @@ pub struct RollupPayloads {
     config: Arc<RollupConfig>,
     view: Arc<Mutex<L1View>>,
     db: Database,
+    /// (L2 head, L1 safe, L1 finalized) the safe/finalized heads were last computed for.
+    heads_for: Arc<Mutex<(u64, u64, u64)>>,
 }
 
 impl RollupPayloads {
     /// A sequencer over `db` reading L1 from `view`.
     pub fn new(config: Arc<RollupConfig>, view: Arc<Mutex<L1View>>, db: Database) -> Self {
-        Self { config, view, db }
+        Self {
+            config,
+            view,
+            db,
+            heads_for: Arc::new(Mutex::new((u64::MAX, 0, 0))),
+        }
     }
 
     /// The origin recorded in L2 block `number` (the genesis block's is the rollup's L1
@@ -47,8 +54,11 @@ impl RollupPayloads {
                 sequence_number: 0,
             }));
         }
-        let body = self.db.body(number)?;
-        Ok(body.as_ref().and_then(|b| b.first()).and_then(origin_of))
+        Ok(self
+            .db
+            .first_transaction(number)?
+            .as_ref()
+            .and_then(origin_of))
     }
 
     /// The newest L2 block whose origin the view shows as replaced, looking back from the head
@@ -100,6 +110,11 @@ impl RollupPayloads {
     /// finalized. (Until batches are posted, L1 holds only the deposits, so this is as safe as
     /// an L2 block can be; the batcher issue tightens `safe` to "batch on L1".)
     fn update_heads(&self, head: u64, view: &L1View) -> Result<(), BuildError> {
+        let key = (head, view.safe, view.finalized);
+        if *self.heads_for.lock() == key {
+            return Ok(());
+        }
+        *self.heads_for.lock() = key;
         let mut safe = None;
         let mut finalized = None;
         let mut n = head;

@@ -85,20 +85,33 @@ pub fn decode_body(b: &[u8]) -> Result<Vec<RecoveredTx>, StorageError> {
     let mut r = Reader(b);
     let mut txs = Vec::new();
     while !r.0.is_empty() {
-        let signer = Address::from_slice(r.take(20)?);
-        let hash = B256::from_slice(r.take(32)?);
-        let len = r.u32()? as usize;
-        let raw = r.take(len)?;
-        let envelope = OpTxEnvelope::decode_2718(&mut &raw[..])
-            .map_err(|_| StorageError::Corrupt("stored transaction"))?;
-        txs.push(RecoveredTx {
-            envelope,
-            signer,
-            hash,
-            encoded: raw.to_vec().into(),
-        });
+        txs.push(decode_tx(&mut r)?);
     }
     Ok(txs)
+}
+
+/// The first transaction of an [`encode_body`] body, the others left undecoded.
+pub fn decode_first_tx(b: &[u8]) -> Result<Option<RecoveredTx>, StorageError> {
+    let mut r = Reader(b);
+    if r.0.is_empty() {
+        return Ok(None);
+    }
+    decode_tx(&mut r).map(Some)
+}
+
+fn decode_tx(r: &mut Reader<'_>) -> Result<RecoveredTx, StorageError> {
+    let signer = Address::from_slice(r.take(20)?);
+    let hash = B256::from_slice(r.take(32)?);
+    let len = r.u32()? as usize;
+    let raw = r.take(len)?;
+    let envelope = OpTxEnvelope::decode_2718(&mut &raw[..])
+        .map_err(|_| StorageError::Corrupt("stored transaction"))?;
+    Ok(RecoveredTx {
+        envelope,
+        signer,
+        hash,
+        encoded: raw.to_vec().into(),
+    })
 }
 
 /// Receipts of a block: per receipt `gas_used ‖ price ‖ l1_fee ‖ has_contract ‖ [contract] ‖ len ‖ eip2718`.

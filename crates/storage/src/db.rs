@@ -351,6 +351,19 @@ impl Database {
         }
     }
 
+    /// The first transaction of a block (on a rollup, its L1-attributes deposit) without
+    /// decoding the others.
+    pub fn first_transaction(
+        &self,
+        number: u64,
+    ) -> Result<Option<agnt2_primitives::RecoveredTx>, StorageError> {
+        let txn = self.ro()?;
+        match txn.sealed(&self.tables.bodies, &number.to_be_bytes())? {
+            Some(b) => codec::decode_first_tx(&b),
+            None => Ok(None),
+        }
+    }
+
     /// Receipts of a block.
     pub fn receipts(&self, number: u64) -> Result<Option<Vec<StoredReceipt>>, StorageError> {
         let txn = self.ro()?;
