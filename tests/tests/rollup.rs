@@ -196,6 +196,20 @@ impl Chain {
         }
     }
 
+    /// `agnt2 deploy` again over the same output directory; returns what it printed.
+    fn redeploy(&self) -> String {
+        run(Command::new(agnt2_bin())
+            .args([
+                "deploy",
+                "--l1-rpc",
+                &self.l1.url(),
+                "--private-key",
+                DEV_KEYS[0],
+            ])
+            .arg("--out")
+            .arg(self.out.path()))
+    }
+
     fn address(&self, name: &str) -> Address {
         self.deployment["contracts"][name]
             .as_str()
@@ -324,16 +338,7 @@ fn the_files_deploy_writes_parse_as_ops() {
         Some(format!("{:#x}", kona.genesis.l2.hash).as_str())
     );
     // A rerun of the finished deploy changes nothing.
-    let again = run(Command::new(agnt2_bin())
-        .args([
-            "deploy",
-            "--l1-rpc",
-            &chain.l1.url(),
-            "--private-key",
-            DEV_KEYS[0],
-        ])
-        .arg("--out")
-        .arg(chain.out.path()));
+    let again = chain.redeploy();
     assert!(
         !again.contains("OptimismPortal …"),
         "a finished deploy is not redone: {again}"
@@ -353,16 +358,7 @@ fn the_files_deploy_writes_parse_as_ops() {
         .filter_map(|s| s.as_str().map(String::from))
         .collect();
     std::fs::write(&path, serde_json::to_string_pretty(&partial).expect("json")).expect("write");
-    let resumed = run(Command::new(agnt2_bin())
-        .args([
-            "deploy",
-            "--l1-rpc",
-            &chain.l1.url(),
-            "--private-key",
-            DEV_KEYS[0],
-        ])
-        .arg("--out")
-        .arg(chain.out.path()));
+    let resumed = chain.redeploy();
     let shown: Vec<&str> = resumed
         .lines()
         .filter_map(|l| l.trim().strip_suffix(" …"))

@@ -2,8 +2,7 @@
 
 use std::sync::Arc;
 
-use agnt2_primitives::{SealedBlock, StoredReceipt};
-use agnt2_storage::{CommittedBlock, StateChanges};
+use agnt2_storage::CommittedBlock;
 use alloy_primitives::B256;
 
 /// A block number with its hash (reth's `BlockNumHash`).
@@ -48,19 +47,6 @@ impl Chain {
         Self {
             blocks: vec![block],
         }
-    }
-
-    /// A chain of one block from its parts.
-    pub fn single(
-        block: Arc<SealedBlock>,
-        receipts: Arc<Vec<StoredReceipt>>,
-        changes: Arc<StateChanges>,
-    ) -> Self {
-        Self::from_block(CommittedBlock {
-            block,
-            receipts,
-            changes,
-        })
     }
 
     /// The blocks, oldest first.

@@ -94,11 +94,6 @@ impl CanonStateNotifications {
     pub async fn recv(&mut self) -> Option<CanonStateNotification> {
         self.rx.recv().await
     }
-
-    /// A notification if one is queued.
-    pub fn try_recv(&mut self) -> Option<CanonStateNotification> {
-        self.rx.try_recv().ok()
-    }
 }
 
 impl futures::Stream for CanonStateNotifications {

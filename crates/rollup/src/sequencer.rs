@@ -154,7 +154,9 @@ impl RollupPayloads {
 
     /// What to do on top of `head` at `now` (see the module doc).
     pub fn decide(&self, head: &Header, now: u64) -> Result<SequencerAction, BuildError> {
-        let view = self.view.lock().clone();
+        // Held for the decision (a few point reads of storage); the watcher only takes it to
+        // insert a block. Cloning the window instead would copy thousands of blocks per tick.
+        let view = self.view.lock();
         let parent = self.origin_at(head.number)?.ok_or(BuildError::NoHead)?;
         if let Some(stale) = self.first_stale(&view, head.number, parent)? {
             let target = self.last_canonical(&view, stale)?;
