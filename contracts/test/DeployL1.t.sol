@@ -4,6 +4,7 @@ pragma solidity ^0.8.24;
 import {Test} from "./lib/Test.sol";
 import {DeployL1} from "../script/DeployL1.s.sol";
 import {GameTypes} from "src/L1/lib/Types.sol";
+import {BatchInbox} from "src/L1/BatchInbox.sol";
 
 contract DeployL1Test is Test {
     function test_deploy_wiresEverything() public {
@@ -45,6 +46,7 @@ contract DeployL1Test is Test {
         assertEq(uint256(d.permissionedOutputGame.maxChallengeDuration()), 3.5 days);
         assertEq(address(d.permissionedOutputGame.anchorStateRegistry()), address(d.optimismPortal));
         assertEq(d.batchInbox, d.systemConfig.batchInbox());
+        assertEq(BatchInbox(d.batchInbox).systemConfig(), address(d.systemConfig));
         assertEq(d.systemConfig.l2ChainId(), 28004);
         assertEq(d.optimismPortal.guardian(), c.guardian);
         assertEq(d.systemConfig.batcherHash(), bytes32(uint256(uint160(c.batcher))));

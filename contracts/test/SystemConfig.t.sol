@@ -4,7 +4,7 @@ pragma solidity ^0.8.24;
 import {Vm} from "./lib/Test.sol";
 import {L1Fixture} from "./lib/L1Fixture.sol";
 import {SystemConfig} from "src/L1/SystemConfig.sol";
-import {BatchInbox} from "src/L1/lib/BatchInbox.sol";
+import {BatchInbox} from "src/L1/BatchInbox.sol";
 
 contract SystemConfigTest is L1Fixture {
     function test_constructor() public view {
@@ -22,22 +22,20 @@ contract SystemConfigTest is L1Fixture {
         assertEq(sysConfig.startBlock(), 100);
         assertEq(sysConfig.optimismPortal(), address(portal));
         assertEq(sysConfig.disputeGameFactory(), address(factory));
-        assertEq(sysConfig.batchInbox(), BatchInbox.addressFor(L2_CHAIN_ID));
+        assertEq(BatchInbox(sysConfig.batchInbox()).systemConfig(), address(sysConfig));
     }
 
     function makeAddr_(string memory _name) internal pure returns (address) {
         return vm.addr(uint256(keccak256(bytes(_name))));
     }
 
-    /// 0x00 ‖ keccak256(bytes32(901))[0..19], computed by hand.
-    function test_batchInbox_address() public pure {
-        bytes32 h = keccak256(abi.encodePacked(bytes32(uint256(901))));
-        bytes memory expected = new bytes(20);
-        for (uint256 i = 0; i < 19; ++i) {
-            expected[i + 1] = h[i];
-        }
-        assertEq(BatchInbox.addressFor(901), address(bytes20(expected)));
-        assertEq(uint256(uint160(BatchInbox.addressFor(901))) >> 152, 0, "first byte is 0x00");
+    /// By default the SystemConfig deploys its BatchInbox (its first creation, nonce 1).
+    function test_batchInbox_default() public {
+        SystemConfig c = new SystemConfig(owner, 0, 0, 0, 30_000_000, address(0), address(0), proposer, challenger, 1);
+        address inbox = c.batchInbox();
+        assertEq(inbox, address(uint160(uint256(keccak256(abi.encodePacked(hex"d694", address(c), hex"01"))))));
+        assertGt(inbox.code.length, 0);
+        assertEq(BatchInbox(inbox).systemConfig(), address(c));
     }
 
     function test_batchInbox_override() public {

@@ -17,8 +17,13 @@ use serde_json::{Value, json};
 
 const ETH: u128 = 1_000_000_000_000_000_000;
 
-/// Deploy parameters with a devnet's short delays.
-const DEPLOY_CONFIG: &str = r#"{"proofMaturityDelay":6,"finalityDelay":2,"maxChallengeDuration":4,"initBond":"0x38d7ea4c68000"}"#;
+/// Deploy parameters with a devnet's short delays; the batcher and the challenger are anvil's
+/// dev accounts 7 and 8 (as in `agnt2 devnet`), so their L1 nonces are their own.
+const DEPLOY_CONFIG: &str = r#"{"proofMaturityDelay":6,"finalityDelay":2,"maxChallengeDuration":4,"initBond":"0x38d7ea4c68000","batcher":"0x14dC79964da2C08b23698B3D3cc7Ca32193d9955","challenger":"0x23618e81E3f5cdF7f54C3d65f7FBc0aBf5B21E8f"}"#;
+/// anvil's dev account 7: the batcher.
+const BATCHER_KEY: &str = "0x4bbbf85ce3377467afe5d46f804f221813b2bb87f24d81f60f1fcdbf7cbf4356";
+/// anvil's dev account 8: the challenger.
+const CHALLENGER_KEY: &str = "0xdbda1821b80551c9d65939329250298aa3472ba22feea921c0cf5d620ea67b97";
 
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
@@ -240,6 +245,8 @@ impl Chain {
                 DEV_KEYS[0],
                 "--proposer.interval",
                 "3",
+                "--batcher.key",
+                BATCHER_KEY,
             ],
         )
     }

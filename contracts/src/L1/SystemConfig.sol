@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
-import {BatchInbox} from "./lib/BatchInbox.sol";
+import {BatchInbox} from "./BatchInbox.sol";
 
 /// @title SystemConfig
 /// @notice The L2 chain's configuration on L1, with OP Stack's SystemConfig getters, setters and
@@ -16,7 +16,8 @@ import {BatchInbox} from "./lib/BatchInbox.sol";
 ///           EIP_1559_PARAMS      abi.encode(uint256(denominator) << 32 | elasticity)
 ///           OPERATOR_FEE_PARAMS  abi.encode(uint256(operatorFeeScalar) << 64 | operatorFeeConstant)
 ///         Beyond OP's getters it records the proposer and challenger (informational: the game
-///         implementation holds the roles that count) and the L2 chain id.
+///         implementation holds the roles that count) and the L2 chain id, and it deploys the
+///         chain's `BatchInbox`, which accepts batches from `batcherHash`'s batcher only.
 /// @dev    Deployed before the portal and the factory; the owner links them once with
 ///         `setAddresses`.
 contract SystemConfig {
@@ -52,7 +53,9 @@ contract SystemConfig {
     uint32 public operatorFeeScalar;
     uint64 public operatorFeeConstant;
     address public unsafeBlockSigner;
-    /// @notice The address batches are sent to (no code lives there; see `BatchInbox`).
+    /// @notice The address batches are sent to: by default the `BatchInbox` this contract
+    ///         deploys in its constructor (only the batcher may post; it records a commitment of
+    ///         every batch), or the address given at construction.
     address public immutable batchInbox;
     /// @notice The L1 block this contract was deployed in: derivation starts scanning here.
     uint256 public immutable startBlock;
@@ -87,7 +90,8 @@ contract SystemConfig {
     /// @param _batcherHash       bytes32(uint256(uint160(batcher))).
     /// @param _gasLimit          L2 block gas limit.
     /// @param _unsafeBlockSigner Signs unsafe blocks gossiped on p2p.
-    /// @param _batchInbox        Where batches go; address(0) for the default of `_l2ChainId`.
+    /// @param _batchInbox        Where batches go; address(0) deploys a `BatchInbox` bound to
+    ///                           this contract (the default).
     /// @param _proposer          The output proposer.
     /// @param _challenger        The challenger.
     /// @param _l2ChainId         The L2 chain id.
@@ -105,7 +109,7 @@ contract SystemConfig {
     ) {
         owner = _owner;
         emit OwnershipTransferred(address(0), _owner);
-        batchInbox = _batchInbox == address(0) ? BatchInbox.addressFor(_l2ChainId) : _batchInbox;
+        batchInbox = _batchInbox == address(0) ? address(new BatchInbox(address(this))) : _batchInbox;
         startBlock = block.number;
         l2ChainId = _l2ChainId;
         proposer = _proposer;

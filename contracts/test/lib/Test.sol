@@ -30,6 +30,7 @@ interface Vm {
     function stopPrank() external;
     function label(address account, string calldata newLabel) external;
     function addr(uint256 privateKey) external pure returns (address keyAddr);
+    function blobhashes(bytes32[] calldata hashes) external;
 
     // Expectations.
     function expectRevert() external;
@@ -55,6 +56,7 @@ interface Vm {
     function parseJsonBytes32(string calldata json, string calldata key) external pure returns (bytes32);
     function parseJsonBytes(string calldata json, string calldata key) external pure returns (bytes memory);
     function parseJsonBytesArray(string calldata json, string calldata key) external pure returns (bytes[] memory);
+    function parseJsonKeys(string calldata json, string calldata key) external pure returns (string[] memory keys);
     function serializeAddress(string calldata objectKey, string calldata valueKey, address value)
         external
         returns (string memory json);

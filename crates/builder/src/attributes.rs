@@ -2,6 +2,8 @@
 //! what a rollup driver (deriving from L1) or an external rollup node (through the engine API)
 //! hands the builder.
 
+use std::sync::Arc;
+
 use agnt2_evm::L1Origin;
 use agnt2_primitives::RecoveredTx;
 use alloy_primitives::{Address, B256};
@@ -27,6 +29,11 @@ pub struct PayloadAttributes {
     pub transactions: Vec<RecoveredTx>,
     /// Build from the forced transactions only.
     pub no_tx_pool: bool,
+    /// Derived blocks: exactly these transactions follow the forced ones, instead of the
+    /// pool's. They must all be included; if any is invalid or does not fit, the block is
+    /// built from the forced transactions alone (Holocene's deposit-only replacement), so a
+    /// bad batch never stalls derivation.
+    pub batch: Option<Vec<Arc<RecoveredTx>>>,
     /// Block gas limit (`None`: the builder's).
     pub gas_limit: Option<u64>,
     /// Fee recipient (`None`: the SequencerFeeVault, as OP's sequencers set it).

@@ -130,6 +130,15 @@ impl BuiltBlock {
     }
 }
 
+/// What executing a payload gives: the block, its state changes, the invalid pool
+/// transactions, and the parallel executor's statistics.
+type Execution = (
+    ExecutedBlock,
+    StateChanges,
+    Vec<B256>,
+    Option<ParallelStats>,
+);
+
 /// How the builder executes a block's transactions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BuilderMode {
@@ -411,47 +420,29 @@ impl BlockBuilder {
             .clone()
             .unwrap_or_else(|| Self::dev_l1_origin(&next));
         let started = Instant::now();
-        let txs: Vec<Arc<RecoveredTx>> = if attrs.no_tx_pool {
-            Vec::new()
-        } else {
-            txs.into_iter().collect()
+        let txs: Vec<Arc<RecoveredTx>> = match (&attrs.batch, attrs.no_tx_pool) {
+            (Some(batch), _) => batch.clone(),
+            (None, true) => Vec::new(),
+            (None, false) => txs.into_iter().collect(),
         };
         let mut forced = Vec::with_capacity(1 + attrs.transactions.len());
         forced.push(l1_info_deposit(&l1, attrs.sequence_number));
         forced.extend(attrs.transactions.iter().cloned());
-        let (executed, changes, invalid, parallel) = match self.mode {
-            BuilderMode::Sequential => {
-                let (executed, changes, invalid) = self.execute_sequential(&next, &forced, &txs)?;
-                (executed, changes, invalid, None)
-            }
-            BuilderMode::Parallel { threads } => {
-                let mut state = StateDb::new(self.db.latest()?);
-                let forced_block = {
-                    let mut exec = BlockExecutor::new(&self.evm, &next, &mut state);
-                    execute_forced(&mut exec, &forced)?;
-                    exec.finish()
-                };
-                let outcome = crate::parallel::execute(
-                    &self.db,
-                    &self.evm,
-                    &next,
-                    self.workers.as_deref(),
-                    threads,
-                    &forced_block,
-                    state.into_changes(),
-                    txs.clone(),
-                    &self.predictions,
-                )?;
-                match outcome {
-                    Ok(out) => (out.block, out.changes, out.invalid, Some(out.stats)),
-                    Err(stats) => {
-                        let (executed, changes, invalid) =
-                            self.execute_sequential(&next, &forced, &txs)?;
-                        (executed, changes, invalid, Some(stats))
-                    }
-                }
-            }
-        };
+        let (mut executed, mut changes, mut invalid, mut parallel) =
+            self.execute_payload(&next, &forced, &txs)?;
+        if attrs.batch.is_some() && executed.transactions.len() < forced.len() + txs.len() {
+            // Holocene: a derived block whose batch transactions are not all valid becomes
+            // the deposit-only block, so the chain still advances.
+            tracing::warn!(
+                number = next.number,
+                included = executed.transactions.len() - forced.len(),
+                given = txs.len(),
+                "derived block has invalid transactions; building it deposit-only"
+            );
+            metrics::counter!("agnt2_derived_blocks_replaced_total").increment(1);
+            (executed, changes, invalid, parallel) = self.execute_payload(&next, &forced, &[])?;
+            invalid.clear();
+        }
         record_parallel_stats(parallel.as_ref());
         let execution = started.elapsed();
 
@@ -555,6 +546,48 @@ impl BlockBuilder {
             },
             invalid,
         ))
+    }
+
+    /// Executes the forced transactions and then `txs` with the builder's mode.
+    fn execute_payload(
+        &self,
+        next: &NextBlock,
+        forced: &[RecoveredTx],
+        txs: &[Arc<RecoveredTx>],
+    ) -> Result<Execution, BuildError> {
+        Ok(match self.mode {
+            BuilderMode::Sequential => {
+                let (executed, changes, invalid) = self.execute_sequential(next, forced, txs)?;
+                (executed, changes, invalid, None)
+            }
+            BuilderMode::Parallel { threads } => {
+                let mut state = StateDb::new(self.db.latest()?);
+                let forced_block = {
+                    let mut exec = BlockExecutor::new(&self.evm, next, &mut state);
+                    execute_forced(&mut exec, forced)?;
+                    exec.finish()
+                };
+                let outcome = crate::parallel::execute(
+                    &self.db,
+                    &self.evm,
+                    next,
+                    self.workers.as_deref(),
+                    threads,
+                    &forced_block,
+                    state.into_changes(),
+                    txs.to_vec(),
+                    &self.predictions,
+                )?;
+                match outcome {
+                    Ok(out) => (out.block, out.changes, out.invalid, Some(out.stats)),
+                    Err(stats) => {
+                        let (executed, changes, invalid) =
+                            self.execute_sequential(next, forced, txs)?;
+                        (executed, changes, invalid, Some(stats))
+                    }
+                }
+            }
+        })
     }
 
     /// The reference path: the forced transactions, then `txs` one after another.

@@ -113,10 +113,10 @@ pub async fn build_one(
     attrs: PayloadAttributes,
 ) -> Result<BuiltBlock, BuildError> {
     tokio::task::spawn_blocking(move || -> Result<BuiltBlock, BuildError> {
-        let candidates = if attrs.no_tx_pool {
-            Vec::new()
-        } else {
-            pool_candidates(&builder, &pool, attrs.timestamp)?
+        let candidates = match (&attrs.batch, attrs.no_tx_pool) {
+            (Some(batch), _) => batch.clone(),
+            (None, true) => Vec::new(),
+            (None, false) => pool_candidates(&builder, &pool, attrs.timestamp)?,
         };
         // Learn the access sets of contract calls not seen before (parallel builder only).
         builder.speculate(&candidates)?;

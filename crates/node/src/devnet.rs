@@ -39,7 +39,18 @@ pub struct DevnetArgs {
     /// Block builder (`parallel` or `sequential`).
     #[arg(long = "builder", default_value = "parallel", value_parser = ["sequential", "parallel"])]
     builder: String,
+    /// The verifier node's RPC port.
+    #[arg(long = "verifier.port", default_value_t = 8547)]
+    verifier_port: u16,
+    /// Where batches go: `auto` (blobs when L1 has blob gas), `blobs` or `calldata`.
+    #[arg(long = "batcher.data-availability", default_value = "auto")]
+    batcher_da: String,
 }
+
+/// Dev account indexes of the devnet's operator roles (0 deploys and proposes; users keep the
+/// low ones).
+const BATCHER_KEY: u32 = 7;
+const CHALLENGER_KEY: u32 = 8;
 
 /// `agnt2 node`'s flags, parsed from the devnet's own command line for it.
 #[derive(Debug, Parser)]
@@ -48,7 +59,7 @@ struct NodeFlags {
     node: crate::NodeArgs,
 }
 
-/// Kills anvil when the devnet stops, however it stops.
+/// Kills a child process (anvil, the verifier) when the devnet stops, however it stops.
 struct Anvil(Child);
 
 impl Drop for Anvil {
@@ -84,6 +95,11 @@ fn dev_key(i: u32) -> eyre::Result<String> {
         .index(i)?
         .build()?;
     Ok(alloy_primitives::hex::encode_prefixed(key.to_bytes()))
+}
+
+fn address_of(key: &str) -> eyre::Result<alloy_primitives::Address> {
+    let signer: alloy::signers::local::PrivateKeySigner = key.trim_start_matches("0x").parse()?;
+    Ok(signer.address())
 }
 
 async fn wait_for_l1(url: &str) -> eyre::Result<()> {
@@ -132,7 +148,14 @@ pub async fn run(args: DevnetArgs) -> eyre::Result<()> {
     println!("L1 (anvil) on {l1_rpc}, chain {}", args.l1_chain_id);
 
     let deployer = dev_key(0)?;
-    let d = crate::rollup::deploy(&l1_rpc, &deployer, None, dir, true).await?;
+    let batcher = dev_key(BATCHER_KEY)?;
+    let challenger = dev_key(CHALLENGER_KEY)?;
+    let config = agnt2_rollup::deploy::DeployConfig {
+        batcher: Some(address_of(&batcher)?),
+        challenger: Some(address_of(&challenger)?),
+        ..agnt2_rollup::deploy::DeployConfig::devnet()
+    };
+    let d = crate::rollup::deploy_with(&l1_rpc, &deployer, &config, dir).await?;
     let genesis = dir
         .join("genesis")
         .join(format!("l2-{}.json", d.l2_chain_id));
@@ -156,21 +179,54 @@ pub async fn run(args: DevnetArgs) -> eyre::Result<()> {
         deployer.clone(),
         "--proposer.interval".into(),
         args.proposer_interval.to_string(),
+        "--batcher.key".into(),
+        batcher,
+        "--batcher.data-availability".into(),
+        args.batcher_da.clone(),
         "--builder".into(),
         args.builder.clone(),
     ])
     .map_err(|e| eyre::eyre!("devnet node flags: {e}"))?
     .node;
+    // The verifier: a second node that rebuilds the chain from L1 alone.
+    let exe = std::env::current_exe()?;
+    let vlog = std::fs::File::create(dir.join("verifier.log"))?;
+    let verifier = Command::new(&exe)
+        .args([
+            "node",
+            "--verifier",
+            "--genesis",
+            &genesis.display().to_string(),
+            "--datadir",
+            &dir.join("verifier").display().to_string(),
+            "--http.port",
+            &args.verifier_port.to_string(),
+            "--rollup.config",
+            &rollup_json.display().to_string(),
+            "--l1.rpc",
+            &l1_rpc,
+            "--l1.poll-interval",
+            "250ms",
+            "--builder",
+            &args.builder,
+        ])
+        .stdout(Stdio::from(vlog.try_clone()?))
+        .stderr(Stdio::from(vlog))
+        .spawn()
+        .wrap_err_with(|| format!("starting the verifier ({})", exe.display()))?;
+    let _verifier = Anvil(verifier);
+    let verifier_rpc = format!("http://127.0.0.1:{}", args.verifier_port);
     let devnet_json = dir.join("devnet.json");
     let l1 = l1_rpc.clone();
     let ready: crate::OnReady = Box::new(move |addr: SocketAddr| {
-        write_devnet_json(&devnet_json, &l1, addr, &d)?;
+        write_devnet_json(&devnet_json, &l1, addr, &verifier_rpc, &d)?;
         println!("\nagnt2 devnet is up");
         println!("  L1 RPC  {l1} (chain {})", d.l1_chain_id);
         println!(
             "  L2 RPC  http://{addr} / ws://{addr} (chain {})",
             d.l2_chain_id
         );
+        println!("  verifier {verifier_rpc} (rebuilds the chain from L1 alone)");
         for (name, a) in &d.contracts {
             println!("  {name:<24} {a}");
         }
@@ -184,6 +240,7 @@ fn write_devnet_json(
     path: &Path,
     l1: &str,
     l2: SocketAddr,
+    verifier: &str,
     d: &agnt2_rollup::deploy::Deployment,
 ) -> eyre::Result<()> {
     let mut contracts = serde_json::Map::new();
@@ -198,6 +255,7 @@ fn write_devnet_json(
         "l1Rpc": l1,
         "l2Rpc": format!("http://{l2}"),
         "l2Ws": format!("ws://{l2}"),
+        "verifierRpc": verifier,
         "l1ChainId": d.l1_chain_id,
         "l2ChainId": d.l2_chain_id,
         "respectedGameType": d.respected_game_type,

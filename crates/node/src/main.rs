@@ -14,7 +14,7 @@ use agnt2_primitives::{
     ChainSpec,
     constants::{DEV_ACCOUNTS, DEV_MNEMONIC, L1_BLOCK, L2_TO_L1_MESSAGE_PASSER},
 };
-use agnt2_rpc::{RpcConfig, RpcContext, RpcServerConfig, start_server};
+use agnt2_rpc::{RpcConfig, RpcContext, RpcServerConfig};
 use agnt2_storage::{Database, DatabaseConfig};
 use agnt2_txpool::{Pool, PoolConfig};
 use alloy::signers::local::{MnemonicBuilder, coins_bip39::English};
@@ -489,6 +489,7 @@ pub(crate) async fn run_node(args: NodeArgs, on_ready: Option<OnReady>) -> eyre:
         } else {
             Vec::new()
         },
+        read_only: args.rollup.verifier,
         ..Default::default()
     };
     let ctx = Arc::new(RpcContext::new(
@@ -509,7 +510,9 @@ pub(crate) async fn run_node(args: NodeArgs, on_ready: Option<OnReady>) -> eyre:
         subscription_buffer: args.subscription_buffer,
         ..Default::default()
     };
-    let (addr, handle) = start_server(&server_config, ctx)
+    let mut rollup = rollup::Rollup::prepare(&args.rollup, &spec, db).await?;
+    let extra = rollup.as_ref().map(|r| r.rpc_methods()).unwrap_or_default();
+    let (addr, handle) = agnt2_rpc::start_server_with(&server_config, ctx, extra)
         .await
         .wrap_err("starting the RPC server")?;
     if args.dev {
@@ -525,7 +528,6 @@ pub(crate) async fn run_node(args: NodeArgs, on_ready: Option<OnReady>) -> eyre:
     );
     println!("RPC listening on {addr} (http and ws)");
 
-    let mut rollup = rollup::Rollup::prepare(&args.rollup, &spec, db).await?;
     // Plugins follow the chain through the manager, installed by name (the rollup's proposer).
     let mut exexes = agnt2_exex::ExExManagerBuilder::new(
         datadir.join("exex"),

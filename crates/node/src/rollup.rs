@@ -3,14 +3,18 @@
 
 use std::{path::PathBuf, sync::Arc, time::Duration};
 
+use agnt2_builder::{BuildError, PayloadSource, SequencerAction};
 use agnt2_exex::ExExManagerBuilder;
 use agnt2_primitives::ChainSpec;
 use agnt2_rollup::{
     L1Client, L1Sender, L1View, L1Watcher, RollupConfig, RollupPayloads,
+    batcher::{BatcherConfig, run_batcher},
     deploy::{DeployConfig, Deployment},
+    derive::DerivedPayloads,
     l1info::origin_of,
     proposer::{ProposerConfig, run_proposer},
     rollup_json::{Agnt2Json, JsonBlockId, RollupJson, read_json, write_json},
+    watcher::L1Contracts,
 };
 use agnt2_storage::Database;
 use alloy::signers::local::PrivateKeySigner;
@@ -22,10 +26,15 @@ use parking_lot::Mutex;
 pub struct RollupArgs {
     /// OP's rollup.json (written by `agnt2 deploy`); `agnt2.json` beside it holds our
     /// extensions. Turns on rollup mode: blocks follow L1 origins and carry its deposits.
-    #[arg(long = "rollup.config", value_name = "FILE", requires = "l1_rpc")]
+    #[arg(
+        long = "rollup.config",
+        alias = "rollup-config",
+        value_name = "FILE",
+        requires = "l1_rpc"
+    )]
     pub rollup_config: Option<PathBuf>,
     /// L1 JSON-RPC endpoint.
-    #[arg(long = "l1.rpc", value_name = "URL")]
+    #[arg(long = "l1.rpc", alias = "l1-rpc", value_name = "URL")]
     pub l1_rpc: Option<String>,
     /// How often to poll L1 for new blocks.
     #[arg(long = "l1.poll-interval", default_value = "500ms", value_parser = crate::parse_duration)]
@@ -41,15 +50,64 @@ pub struct RollupArgs {
     /// Propose every this many L2 blocks.
     #[arg(long = "proposer.interval", default_value_t = 10)]
     pub proposer_interval: u64,
+    /// Batcher key (hex): posts every L2 block to the BatchInbox. Must be the SystemConfig's
+    /// batcher (the inbox refuses anyone else).
+    #[arg(
+        long = "batcher.key",
+        value_name = "HEX",
+        env = "AGNT2_BATCHER_KEY",
+        hide_env_values = true
+    )]
+    pub batcher_key: Option<String>,
+    /// Where batches go: `auto` (blobs when L1 has blob gas), `blobs` or `calldata`.
+    #[arg(long = "batcher.data-availability", default_value = "auto")]
+    pub batcher_da: agnt2_rollup::batcher::DataAvailability,
+    /// Most bytes of one calldata batch transaction's frame.
+    #[arg(long = "batcher.max-frame-size", default_value_t = 120_000)]
+    pub batcher_max_frame_size: usize,
+    /// Most blobs per batch transaction.
+    #[arg(long = "batcher.blobs-per-tx", default_value_t = 6)]
+    pub batcher_blobs_per_tx: usize,
+    /// Verifier: derive every block from L1 alone (deposits and batches) instead of
+    /// sequencing; serves the same read RPC and refuses transactions.
+    #[arg(long = "verifier", requires = "rollup_config")]
+    pub verifier: bool,
+}
+
+/// Where a rollup node's blocks come from.
+#[derive(Debug, Clone)]
+pub enum RollupSource {
+    /// Sequencing on L1 origins.
+    Sequencer(RollupPayloads),
+    /// Deriving from L1 data.
+    Verifier(DerivedPayloads),
+}
+
+impl PayloadSource for RollupSource {
+    async fn next_action(
+        &mut self,
+        head: &alloy::consensus::Header,
+        now: u64,
+    ) -> Result<SequencerAction, BuildError> {
+        match self {
+            Self::Sequencer(s) => s.next_action(head, now).await,
+            Self::Verifier(v) => v.next_action(head, now).await,
+        }
+    }
 }
 
 /// What rollup mode adds to a running node.
 pub struct Rollup {
-    /// The sequencer's payload source.
-    pub payloads: RollupPayloads,
+    /// The payload source.
+    pub payloads: RollupSource,
+    config: Arc<RollupConfig>,
+    view: Arc<Mutex<L1View>>,
     watcher: L1Watcher,
     poll: Duration,
     proposer: Option<(Arc<L1Sender>, ProposerConfig)>,
+    batcher: Option<(Arc<L1Sender>, BatcherConfig)>,
+    rollup_json: serde_json::Value,
+    db: Database,
 }
 
 impl Rollup {
@@ -83,14 +141,44 @@ impl Rollup {
             db.set_forkchoice(0, 0)?;
         }
         let view = Arc::new(Mutex::new(L1View::new(4096)));
-        let start = watch_from(&config, &db)?;
-        let watcher = L1Watcher::new(client.clone(), config.deposit_contract, view.clone(), start);
+        let (head, _) = db.head()?.unwrap_or_default();
+        let start = watch_from(&config, &db)?
+            .min(DerivedPayloads::reset_point(&config, &db, head)?.saturating_sub(1));
+        let contracts = L1Contracts {
+            portal: config.deposit_contract,
+            inbox: Some(config.batch_inbox),
+        };
+        let watcher = L1Watcher::new(client.clone(), contracts, view.clone(), start);
+        if args.verifier && (args.proposer_key.is_some() || args.batcher_key.is_some()) {
+            bail!("a --verifier derives the chain; it neither proposes nor posts batches");
+        }
+        let batcher = match &args.batcher_key {
+            Some(key) => {
+                let sender = Arc::new(
+                    L1Sender::new(client.clone(), parse_key(key, "--batcher.key")?).await?,
+                );
+                if sender.address() != config.batcher {
+                    bail!(
+                        "--batcher.key is {}, but the rollup's batcher is {} (the inbox refuses others)",
+                        sender.address(),
+                        config.batcher
+                    );
+                }
+                Some((
+                    sender,
+                    BatcherConfig {
+                        data_availability: args.batcher_da,
+                        max_frame_size: args.batcher_max_frame_size,
+                        blobs_per_tx: args.batcher_blobs_per_tx,
+                        ..Default::default()
+                    },
+                ))
+            }
+            None => None,
+        };
         let proposer = match &args.proposer_key {
             Some(key) => {
-                let signer: PrivateKeySigner = key
-                    .trim_start_matches("0x")
-                    .parse()
-                    .wrap_err("--proposer.key is not a private key")?;
+                let signer = parse_key(key, "--proposer.key")?;
                 let sender = Arc::new(L1Sender::new(client.clone(), signer).await?);
                 Some((
                     sender,
@@ -103,28 +191,73 @@ impl Rollup {
             }
             None => None,
         };
+        let payloads = if args.verifier {
+            RollupSource::Verifier(DerivedPayloads::new(config.clone(), view.clone(), db))
+        } else {
+            RollupSource::Sequencer(RollupPayloads::new(config.clone(), view.clone(), db))
+        };
         Ok(Some(Self {
-            payloads: RollupPayloads::new(config, view, db),
+            payloads,
+            config,
+            view,
             watcher,
             poll: args.l1_poll,
             proposer,
+            batcher,
+            rollup_json: serde_json::to_value(&rollup)?,
+            db,
         }))
     }
 
-    /// Installs the rollup's ExExes (the proposer, when it has a key).
+    /// Installs the rollup's ExExes (the proposer and the batcher, when they have keys).
     pub fn install_exexes(&mut self, exexes: &mut ExExManagerBuilder) {
         if let Some((sender, cfg)) = self.proposer.take() {
             exexes.install_exex("proposer", move |ctx| async move {
                 Ok(run_proposer(ctx, sender, cfg))
             });
         }
+        if let (Some((sender, cfg)), RollupSource::Sequencer(seq)) =
+            (self.batcher.take(), &self.payloads)
+        {
+            let published = seq.published_head();
+            let rollup = self.config.clone();
+            let view = self.view.clone();
+            exexes.install_exex("batcher", move |ctx| async move {
+                Ok(run_batcher(ctx, sender, rollup, view, published, cfg))
+            });
+        }
+    }
+
+    /// The `optimism_` RPC namespace for this node.
+    pub fn rpc_methods(&self) -> jsonrpsee::Methods {
+        let progress: agnt2_rollup::rpc::L1Progress = match &self.payloads {
+            RollupSource::Verifier(v) => {
+                let v = v.clone();
+                Arc::new(move || v.l1_progress())
+            }
+            RollupSource::Sequencer(_) => Arc::new(|| None),
+        };
+        agnt2_rollup::rpc::optimism_module(
+            self.config.clone(),
+            self.rollup_json.clone(),
+            self.db,
+            self.view.clone(),
+            progress,
+        )
+        .into()
     }
 
     /// Starts following L1.
-    pub fn spawn_watcher(self) -> RollupPayloads {
+    pub fn spawn_watcher(self) -> RollupSource {
         tokio::spawn(self.watcher.run(self.poll));
         self.payloads
     }
+}
+
+fn parse_key(key: &str, flag: &str) -> eyre::Result<PrivateKeySigner> {
+    key.trim_start_matches("0x")
+        .parse()
+        .wrap_err_with(|| format!("{flag} is not a private key"))
 }
 
 /// The L2 chain must be the one rollup.json describes.
@@ -197,6 +330,16 @@ pub async fn deploy(
         None if devnet => DeployConfig::devnet(),
         None => DeployConfig::default(),
     };
+    deploy_with(l1_rpc, key, &config, out).await
+}
+
+/// Deploys with `config` and writes the chain files under `out`.
+pub async fn deploy_with(
+    l1_rpc: &str,
+    key: &str,
+    config: &DeployConfig,
+    out: &std::path::Path,
+) -> eyre::Result<Deployment> {
     let client = L1Client::new(l1_rpc, Duration::from_secs(30))?;
     let l1_id = client
         .chain_id()
@@ -209,7 +352,7 @@ pub async fn deploy(
     let sender = L1Sender::new(client, signer).await?;
     let path = out.join("deployments").join(format!("{l1_id}.json"));
     println!("deploying to L1 chain {l1_id} from {}", sender.address());
-    let d = agnt2_rollup::deploy::deploy(&sender, &config, l1_id, &path, |step| {
+    let d = agnt2_rollup::deploy::deploy(&sender, config, l1_id, &path, |step| {
         println!("  {step} …");
     })
     .await?;

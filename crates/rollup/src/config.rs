@@ -41,4 +41,12 @@ pub struct RollupConfig {
     pub gas_limit: u64,
     /// How many L1 blocks deep an origin must be before the sequencer uses it.
     pub l1_confirmations: u64,
+    /// Where batches go (the BatchInbox contract).
+    pub batch_inbox: Address,
+    /// A channel must be complete within this many L1 blocks of its first frame.
+    pub channel_timeout: u64,
+    /// A batch must be included within this many L1 blocks of its L1 origin; once L1 is
+    /// this far past an epoch without a batch for the next L2 block, derivation fills it with
+    /// a deposit-only block.
+    pub seq_window_size: u64,
 }

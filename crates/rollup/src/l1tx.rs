@@ -2,11 +2,24 @@
 //! L1 head, the receipt awaited, and the same nonce re-sent with bumped fees when a
 //! transaction sits unmined — so a proposal is never lost to a fee spike nor sent twice.
 
-use std::time::Duration;
+use std::{
+    sync::{
+        Arc,
+        atomic::{AtomicU8, Ordering},
+    },
+    time::Duration,
+};
 
 use alloy::{
-    consensus::{SignableTransaction, TxEip1559, TxEnvelope},
-    eips::eip2718::Encodable2718,
+    consensus::{
+        SignableTransaction, Signed, TxEip1559, TxEip4844, TxEip4844Variant, TxEip4844WithSidecar,
+        TxEnvelope,
+    },
+    eips::{
+        eip2718::Encodable2718,
+        eip4844::{Blob, BlobTransactionSidecar, env_settings::EnvKzgSettings},
+        eip7594::{BlobTransactionSidecarEip7594, BlobTransactionSidecarVariant},
+    },
     rpc::types::TransactionReceipt,
     signers::{SignerSync, local::PrivateKeySigner},
 };
@@ -32,6 +45,9 @@ pub enum SendError {
     /// Signing failed.
     #[error("signing: {0}")]
     Sign(#[from] alloy::signers::Error),
+    /// The blobs could not be committed to.
+    #[error("KZG: {0}")]
+    Kzg(String),
     /// Not mined after every fee bump.
     #[error("L1 transaction with nonce {nonce} not mined after {attempts} attempts")]
     NotMined {
@@ -58,6 +74,38 @@ pub struct L1Sender {
     pub resubmit_after: Duration,
     /// Most sends of one transaction.
     pub max_attempts: u32,
+    /// Which blob sidecar the L1 took last (0: not known yet, then [`KIND_7594`] or
+    /// [`KIND_4844`]).
+    sidecar_kind: Arc<AtomicU8>,
+}
+
+const KIND_7594: u8 = 1;
+const KIND_4844: u8 = 2;
+
+/// A blob transaction's sidecars of both kinds.
+struct Sidecars {
+    hashes: Vec<B256>,
+    v4844: BlobTransactionSidecar,
+    v7594: Option<BlobTransactionSidecarEip7594>,
+}
+
+impl Sidecars {
+    /// The sidecars to try, in order, given the kind the L1 took last.
+    fn variants(&self, known: u8) -> Vec<(u8, BlobTransactionSidecarVariant)> {
+        let v4844 = (
+            KIND_4844,
+            BlobTransactionSidecarVariant::Eip4844(self.v4844.clone()),
+        );
+        let v7594 = self
+            .v7594
+            .clone()
+            .map(|s| (KIND_7594, BlobTransactionSidecarVariant::Eip7594(s)));
+        match (known, v7594) {
+            (KIND_4844, _) | (_, None) => vec![v4844],
+            (KIND_7594, Some(v)) => vec![v],
+            (_, Some(v)) => vec![v, v4844],
+        }
+    }
 }
 
 impl L1Sender {
@@ -70,6 +118,7 @@ impl L1Sender {
             chain_id,
             resubmit_after: Duration::from_secs(12),
             max_attempts: 5,
+            sidecar_kind: Arc::new(AtomicU8::new(0)),
         })
     }
 
@@ -110,54 +159,137 @@ impl L1Sender {
         value: U256,
         data: Bytes,
     ) -> Result<TransactionReceipt, SendError> {
+        self.send_tx(to, value, data, None).await
+    }
+
+    /// Sends an EIP-4844 transaction to `to` carrying `blobs` (and no calldata) and waits for
+    /// its receipt. The sidecar carries EIP-7594 cell proofs when the L1 takes them (Osaka and
+    /// later) and EIP-4844 blob proofs otherwise; which one is learned on the first send.
+    pub async fn send_blobs(
+        &self,
+        to: Address,
+        blobs: Vec<Blob>,
+    ) -> Result<TransactionReceipt, SendError> {
+        let kzg = EnvKzgSettings::Default.get();
+        let v4844 = BlobTransactionSidecar::try_from_blobs_with_settings(blobs.clone(), kzg)
+            .map_err(|e| SendError::Kzg(e.to_string()))?;
+        let sidecars = Sidecars {
+            hashes: v4844.versioned_hashes().collect(),
+            v4844,
+            v7594: BlobTransactionSidecarEip7594::try_from_blobs_with_settings(blobs, kzg).ok(),
+        };
+        self.send_tx(Some(to), U256::ZERO, Bytes::new(), Some(sidecars))
+            .await
+    }
+
+    async fn send_tx(
+        &self,
+        to: Option<Address>,
+        value: U256,
+        data: Bytes,
+        blobs: Option<Sidecars>,
+    ) -> Result<TransactionReceipt, SendError> {
         let http = self.client.http();
         let from = self.address();
         let nonce: U64 = http
             .request("eth_getTransactionCount", rpc_params![from, "pending"])
             .await?;
-        let estimate = serde_json::json!({
-            "from": from,
-            "to": to,
-            "value": value,
-            "data": data,
-        });
-        let gas: U64 = http
-            .request("eth_estimateGas", rpc_params![estimate])
-            .await?;
-        let gas_limit = gas.to::<u64>() * 6 / 5 + 10_000;
-        let base_fee = self
-            .client
-            .block("latest")
-            .await?
-            .header
-            .base_fee_per_gas
-            .unwrap_or(1_000_000_000) as u128;
+        let gas_limit = match &blobs {
+            // The inbox's fallback: a check of the batcher and one stored commitment per blob
+            // (an estimate would run without the blobs and revert).
+            Some(s) => 60_000 + 25_000 * s.hashes.len() as u64,
+            None => {
+                let estimate = serde_json::json!({
+                    "from": from,
+                    "to": to,
+                    "value": value,
+                    "data": data,
+                });
+                let gas: U64 = http
+                    .request("eth_estimateGas", rpc_params![estimate])
+                    .await?;
+                gas.to::<u64>() * 6 / 5 + 10_000
+            }
+        };
+        let head = self.client.block("latest").await?.header;
+        let base_fee = head.base_fee_per_gas.unwrap_or(1_000_000_000) as u128;
         let mut tip: u128 = 1_000_000_000;
         let mut max_fee = base_fee * 2 + tip;
+        let mut blob_fee =
+            crate::watcher::blob_base_fee(head.excess_blob_gas.unwrap_or_default()).max(1) * 2;
         // Every hash sent so far: any of them may be the one L1 mines.
         let mut sent_hashes: Vec<B256> = Vec::new();
         for attempt in 1..=self.max_attempts {
-            let tx = TxEip1559 {
-                chain_id: self.chain_id,
-                nonce: nonce.to(),
-                gas_limit,
-                max_fee_per_gas: max_fee,
-                max_priority_fee_per_gas: tip,
-                to: to.map_or(TxKind::Create, TxKind::Call),
-                value,
-                access_list: Default::default(),
-                input: data.clone(),
+            let raws = match &blobs {
+                None => {
+                    let tx = TxEip1559 {
+                        chain_id: self.chain_id,
+                        nonce: nonce.to(),
+                        gas_limit,
+                        max_fee_per_gas: max_fee,
+                        max_priority_fee_per_gas: tip,
+                        to: to.map_or(TxKind::Create, TxKind::Call),
+                        value,
+                        access_list: Default::default(),
+                        input: data.clone(),
+                    };
+                    let sig = self.signer.sign_hash_sync(&tx.signature_hash())?;
+                    vec![TxEnvelope::from(tx.into_signed(sig)).encoded_2718()]
+                }
+                Some(s) => {
+                    let tx = TxEip4844 {
+                        chain_id: self.chain_id,
+                        nonce: nonce.to(),
+                        gas_limit,
+                        max_fee_per_gas: max_fee,
+                        max_priority_fee_per_gas: tip,
+                        to: to.unwrap_or_default(),
+                        value,
+                        access_list: Default::default(),
+                        blob_versioned_hashes: s.hashes.clone(),
+                        max_fee_per_blob_gas: blob_fee,
+                        input: Bytes::new(),
+                    };
+                    let sig = self.signer.sign_hash_sync(&tx.signature_hash())?;
+                    s.variants(self.sidecar_kind.load(Ordering::Relaxed))
+                        .into_iter()
+                        .map(|(kind, sidecar)| {
+                            let full =
+                                TxEip4844WithSidecar::from_tx_and_sidecar(tx.clone(), sidecar);
+                            let signed = Signed::new_unhashed(TxEip4844Variant::from(full), sig);
+                            (kind, TxEnvelope::from(signed).encoded_2718())
+                        })
+                        .map(|(kind, raw)| {
+                            let mut tagged = vec![kind];
+                            tagged.extend(raw);
+                            tagged
+                        })
+                        .collect()
+                }
             };
-            let sig = self.signer.sign_hash_sync(&tx.signature_hash())?;
-            let raw = TxEnvelope::from(tx.into_signed(sig)).encoded_2718();
-            let sent: Result<B256, _> = http
-                .request("eth_sendRawTransaction", rpc_params![Bytes::from(raw)])
-                .await;
-            match sent {
-                Ok(h) => sent_hashes.push(h),
-                // An earlier attempt may already be mined ("nonce too low") or still pending
-                // ("already known", "replacement underpriced"): the receipts below tell.
-                Err(e) => tracing::debug!(error = %e, attempt, "L1 send refused"),
+            for raw in raws {
+                // Blob transactions carry the sidecar kind in a leading tag byte.
+                let (kind, raw) = if blobs.is_some() {
+                    (raw[0], raw[1..].to_vec())
+                } else {
+                    (0, raw)
+                };
+                let sent: Result<B256, _> = http
+                    .request("eth_sendRawTransaction", rpc_params![Bytes::from(raw)])
+                    .await;
+                match sent {
+                    Ok(h) => {
+                        sent_hashes.push(h);
+                        if kind != 0 {
+                            self.sidecar_kind.store(kind, Ordering::Relaxed);
+                        }
+                        break;
+                    }
+                    // An earlier attempt may already be mined ("nonce too low") or still
+                    // pending ("already known", "replacement underpriced"): the receipts below
+                    // tell. A sidecar of the wrong kind is refused too; the next kind follows.
+                    Err(e) => tracing::debug!(error = %e, attempt, "L1 send refused"),
+                }
             }
             if let Some(receipt) = self.wait_receipt(&sent_hashes).await? {
                 if !receipt.status() {
@@ -178,9 +310,16 @@ impl L1Sender {
                     attempts: attempt,
                 });
             }
-            // Geth and anvil want at least 10% more on both fees to replace.
-            tip = tip * 5 / 4 + 1;
-            max_fee = max_fee * 5 / 4 + 1;
+            if blobs.is_some() {
+                // Blob pools want every fee doubled to replace.
+                tip *= 2;
+                max_fee *= 2;
+                blob_fee *= 2;
+            } else {
+                // Geth and anvil want at least 10% more on both fees to replace.
+                tip = tip * 5 / 4 + 1;
+                max_fee = max_fee * 5 / 4 + 1;
+            }
             metrics::counter!("agnt2_l1_fee_bumps_total").increment(1);
         }
         Err(SendError::NotMined {

@@ -9,15 +9,21 @@
 //! builder and storage do); its decoding and sequencing rules take data, not connections, so
 //! each is testable with known vectors.
 
+pub mod batch;
+pub mod batcher;
+pub mod channel;
 mod config;
 pub mod deploy;
 pub mod deposit;
+pub mod derive;
 pub mod genesis;
 pub mod l1info;
 pub mod l1tx;
 pub mod output;
 pub mod proposer;
+pub mod published;
 pub mod rollup_json;
+pub mod rpc;
 mod sequencer;
 pub mod view;
 pub mod watcher;

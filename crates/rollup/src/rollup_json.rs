@@ -225,6 +225,9 @@ impl RollupJson {
             blob_base_fee_scalar: low(32),
             gas_limit: self.genesis.system_config.gas_limit,
             l1_confirmations: ext.l1_confirmations,
+            batch_inbox: self.batch_inbox_address,
+            channel_timeout: self.channel_timeout.max(1),
+            seq_window_size: self.seq_window_size.max(1),
         }
     }
 }

@@ -19,6 +19,7 @@ use parking_lot::Mutex;
 use crate::{
     RollupConfig,
     l1info::{OriginRef, origin_of},
+    published::{PublishedBatches, PublishedHead},
     view::{L1Block, L1View},
 };
 
@@ -28,128 +29,51 @@ pub struct RollupPayloads {
     config: Arc<RollupConfig>,
     view: Arc<Mutex<L1View>>,
     db: Database,
-    /// (L2 head, L1 safe, L1 finalized) the safe/finalized heads were last computed for.
-    heads_for: Arc<Mutex<(u64, u64, u64)>>,
+    /// (L2 head, L1 head, L1 safe, L1 finalized) the heads were last computed for.
+    heads_for: Arc<Mutex<(u64, u64, u64, u64)>>,
+    published: Arc<Mutex<PublishedBatches>>,
 }
 
 impl RollupPayloads {
     /// A sequencer over `db` reading L1 from `view`.
     pub fn new(config: Arc<RollupConfig>, view: Arc<Mutex<L1View>>, db: Database) -> Self {
         Self {
+            published: Arc::new(Mutex::new(PublishedBatches::new(&config))),
             config,
             view,
             db,
-            heads_for: Arc::new(Mutex::new((u64::MAX, 0, 0))),
+            heads_for: Arc::new(Mutex::new((u64::MAX, 0, 0, 0))),
         }
     }
 
-    /// The origin recorded in L2 block `number` (the genesis block's is the rollup's L1
-    /// genesis).
-    fn origin_at(&self, number: u64) -> Result<Option<OriginRef>, BuildError> {
-        if number == self.config.genesis_l2.number {
-            return Ok(Some(OriginRef {
-                number: self.config.genesis_l1.number,
-                hash: self.config.genesis_l1.hash,
-                timestamp: 0,
-                sequence_number: 0,
-            }));
-        }
-        Ok(self
-            .db
-            .first_transaction(number)?
-            .as_ref()
-            .and_then(origin_of))
-    }
-
-    /// The newest L2 block whose origin the view shows as replaced, looking back from the head
-    /// past origins the view no longer knows (its tail was dropped by the reorg) until one it
-    /// knows; `None` when the head's chain of origins is canonical as far as the view can tell.
-    fn first_stale(
-        &self,
-        view: &L1View,
-        head: u64,
-        head_origin: OriginRef,
-    ) -> Result<Option<u64>, BuildError> {
-        let oldest = view.oldest().unwrap_or(0);
-        let mut n = head;
-        let mut origin = head_origin;
-        loop {
-            match view.is_canonical(origin.number, origin.hash) {
-                Some(true) => return Ok(None),
-                Some(false) => return Ok(Some(n)),
-                None if n == self.config.genesis_l2.number || origin.number < oldest => {
-                    return Ok(None);
-                }
-                None => {}
-            }
-            n -= 1;
-            match self.origin_at(n)? {
-                Some(o) => origin = o,
-                None => return Ok(None),
-            }
-        }
-    }
-
-    /// The newest L2 block at or below `from` whose origin `view` still shows canonical (or
-    /// does not cover any more, being older than its window).
-    fn last_canonical(&self, view: &L1View, from: u64) -> Result<u64, BuildError> {
-        let mut n = from;
-        while n > self.config.genesis_l2.number {
-            let Some(o) = self.origin_at(n)? else {
-                return Ok(n);
-            };
-            if view.is_canonical(o.number, o.hash) != Some(false) {
-                return Ok(n);
-            }
-            n -= 1;
-        }
-        Ok(n)
-    }
-
-    /// L2's safe and finalized heads: the newest blocks whose origins L1 reports safe and
-    /// finalized. (Until batches are posted, L1 holds only the deposits, so this is as safe as
-    /// an L2 block can be; the batcher issue tightens `safe` to "batch on L1".)
+    /// L2's safe and finalized heads: the newest blocks whose batches are in L1-safe and
+    /// L1-finalized blocks (with every block below them), as a verifier would see them.
     fn update_heads(&self, head: u64, view: &L1View) -> Result<(), BuildError> {
-        let key = (head, view.safe, view.finalized);
+        let key = (
+            head,
+            view.head().map_or(0, |h| h.number),
+            view.safe,
+            view.finalized,
+        );
         if *self.heads_for.lock() == key {
             return Ok(());
         }
         *self.heads_for.lock() = key;
-        let mut safe = None;
-        let mut finalized = None;
-        let mut n = head;
-        while n > self.config.genesis_l2.number && finalized.is_none() {
-            if let Some(o) = self.origin_at(n)? {
-                if safe.is_none() && o.number <= view.safe {
-                    safe = Some(n);
-                }
-                if o.number <= view.finalized {
-                    finalized = Some(n);
-                }
-            }
-            n -= 1;
-            if head - n > 4096 {
-                break;
-            }
+        let (safe, finalized) = self
+            .published
+            .lock()
+            .update(&self.config, &self.db, view, head)?;
+        let old = (self.db.safe()?, self.db.finalized()?);
+        if old != (Some(safe), Some(finalized)) {
+            self.db.set_forkchoice(safe, finalized)?;
         }
-        let finalized = finalized.unwrap_or(self.db.finalized()?.unwrap_or(0));
-        let safe = safe.unwrap_or(finalized);
-        self.db.set_forkchoice(safe, finalized)?;
         Ok(())
     }
 
-    fn origin_for(&self, block: &L1Block) -> L1Origin {
-        L1Origin {
-            number: block.number,
-            timestamp: block.timestamp,
-            base_fee: U256::from(block.base_fee),
-            blob_base_fee: U256::from(block.blob_base_fee),
-            hash: block.hash,
-            batcher_hash: self.config.batcher.into_word(),
-            base_fee_scalar: self.config.base_fee_scalar,
-            blob_base_fee_scalar: self.config.blob_base_fee_scalar,
-            ..Default::default()
-        }
+    /// The newest L2 block that is on L1 with all blocks below it (the batcher resumes after
+    /// it).
+    pub fn published_head(&self) -> PublishedHead {
+        self.published.lock().head()
     }
 
     /// What to do on top of `head` at `now` (see the module doc).
@@ -157,9 +81,9 @@ impl RollupPayloads {
         // Held for the decision (a few point reads of storage); the watcher only takes it to
         // insert a block. Cloning the window instead would copy thousands of blocks per tick.
         let view = self.view.lock();
-        let parent = self.origin_at(head.number)?.ok_or(BuildError::NoHead)?;
-        if let Some(stale) = self.first_stale(&view, head.number, parent)? {
-            let target = self.last_canonical(&view, stale)?;
+        let parent = origin_at(&self.config, &self.db, head.number)?.ok_or(BuildError::NoHead)?;
+        if let Some(stale) = first_stale(&self.config, &self.db, &view, head.number, parent)? {
+            let target = last_canonical(&self.config, &self.db, &view, stale)?;
             tracing::warn!(
                 l2_head = head.number,
                 unwind_to = target,
@@ -180,7 +104,9 @@ impl RollupPayloads {
             .get(parent.number + 1)
             .filter(|b| b.number <= confirmed && b.parent_hash == parent.hash);
         let (origin, sequence_number, deposits) = match next {
-            Some(b) if b.timestamp <= timestamp => (self.origin_for(b), 0, b.deposits.clone()),
+            Some(b) if b.timestamp <= timestamp => {
+                (origin_for(&self.config, b), 0, b.deposits.clone())
+            }
             _ => {
                 let Some(current) = view.get(parent.number).filter(|b| b.hash == parent.hash)
                 else {
@@ -195,7 +121,7 @@ impl RollupPayloads {
                     return Ok(SequencerAction::Wait);
                 }
                 (
-                    self.origin_for(current),
+                    origin_for(&self.config, current),
                     parent.sequence_number + 1,
                     Vec::new(),
                 )
@@ -225,5 +151,89 @@ impl PayloadSource for RollupPayloads {
         tokio::task::spawn_blocking(move || this.decide(&head, now))
             .await
             .map_err(|e| BuildError::Task(e.to_string()))?
+    }
+}
+
+/// The origin recorded in L2 block `number` (the genesis block's is the rollup's L1
+/// genesis).
+pub(crate) fn origin_at(
+    config: &RollupConfig,
+    db: &Database,
+    number: u64,
+) -> Result<Option<OriginRef>, BuildError> {
+    if number == config.genesis_l2.number {
+        return Ok(Some(OriginRef {
+            number: config.genesis_l1.number,
+            hash: config.genesis_l1.hash,
+            timestamp: 0,
+            sequence_number: 0,
+        }));
+    }
+    Ok(db.first_transaction(number)?.as_ref().and_then(origin_of))
+}
+
+/// The newest L2 block whose origin the view shows as replaced, looking back from the head
+/// past origins the view no longer knows (its tail was dropped by the reorg) until one it
+/// knows; `None` when the head's chain of origins is canonical as far as the view can tell.
+pub(crate) fn first_stale(
+    config: &RollupConfig,
+    db: &Database,
+    view: &L1View,
+    head: u64,
+    head_origin: OriginRef,
+) -> Result<Option<u64>, BuildError> {
+    let oldest = view.oldest().unwrap_or(0);
+    let mut n = head;
+    let mut origin = head_origin;
+    loop {
+        match view.is_canonical(origin.number, origin.hash) {
+            Some(true) => return Ok(None),
+            Some(false) => return Ok(Some(n)),
+            None if n == config.genesis_l2.number || origin.number < oldest => {
+                return Ok(None);
+            }
+            None => {}
+        }
+        n -= 1;
+        match origin_at(config, db, n)? {
+            Some(o) => origin = o,
+            None => return Ok(None),
+        }
+    }
+}
+
+/// The newest L2 block at or below `from` whose origin `view` still shows canonical (or
+/// does not cover any more, being older than its window).
+pub(crate) fn last_canonical(
+    config: &RollupConfig,
+    db: &Database,
+    view: &L1View,
+    from: u64,
+) -> Result<u64, BuildError> {
+    let mut n = from;
+    while n > config.genesis_l2.number {
+        let Some(o) = origin_at(config, db, n)? else {
+            return Ok(n);
+        };
+        if view.is_canonical(o.number, o.hash) != Some(false) {
+            return Ok(n);
+        }
+        n -= 1;
+    }
+    Ok(n)
+}
+
+/// The L1-attributes origin of an L2 block on L1 block `block`.
+pub(crate) fn origin_for(config: &RollupConfig, block: &L1Block) -> L1Origin {
+    L1Origin {
+        number: block.number,
+        timestamp: block.timestamp,
+        base_fee: U256::from(block.base_fee),
+        blob_base_fee: U256::from(block.blob_base_fee),
+        hash: block.hash,
+        batcher_hash: config.batcher.into_word(),
+        base_fee_scalar: config.base_fee_scalar,
+        blob_base_fee_scalar: config.blob_base_fee_scalar,
+        ..Default::default()
     }
 }

@@ -1,9 +1,12 @@
-//! What the node knows of L1: a window of recent canonical blocks with their deposits, and
-//! L1's safe and finalized heads. The L1 watcher writes it; the sequencer reads it.
+//! What the node knows of L1: a window of recent canonical blocks with their deposits and
+//! batcher data, and L1's safe and finalized heads. The L1 watcher writes it; the sequencer
+//! and derivation read it.
 
 use std::collections::BTreeMap;
 
 use agnt2_primitives::RecoveredTx;
+
+use crate::channel::BatcherTx;
 use alloy_primitives::B256;
 
 /// An L1 block as derivation needs it.
@@ -23,6 +26,8 @@ pub struct L1Block {
     pub blob_base_fee: u128,
     /// The user deposits its portal logs ask for, in log order.
     pub deposits: Vec<RecoveredTx>,
+    /// Data of the batcher transactions the BatchInbox accepted, in block order.
+    pub batches: Vec<BatcherTx>,
 }
 
 /// The known window of L1.
@@ -107,6 +112,7 @@ mod tests {
             base_fee: 1,
             blob_base_fee: 1,
             deposits: Vec::new(),
+            batches: Vec::new(),
         }
     }
 

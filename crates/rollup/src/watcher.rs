@@ -1,5 +1,6 @@
 //! The L1 watcher: polls an L1 JSON-RPC endpoint for new heads, reads each new block's portal
-//! deposits, and keeps the [`L1View`] canonical through reorgs (a block whose parent is not
+//! deposits and the batcher data the BatchInbox accepted (calldata, or blobs fetched from the
+//! L1 node), and keeps the [`L1View`] canonical through reorgs (a block whose parent is not
 //! the known block below it, or a known height whose hash changed, drops the known tail and
 //! re-reads it). An L1 endpoint that goes away is retried every poll; the view just stops
 //! growing, and the sequencer carries on within its drift.
@@ -7,7 +8,7 @@
 use std::{sync::Arc, time::Duration};
 
 use alloy::rpc::types::{Block, Log};
-use alloy_primitives::{Address, B256, U64};
+use alloy_primitives::{Address, B256, Bytes, U64};
 use jsonrpsee::{
     core::client::ClientT,
     http_client::{HttpClient, HttpClientBuilder},
@@ -16,9 +17,26 @@ use jsonrpsee::{
 use parking_lot::Mutex;
 
 use crate::{
-    TRANSACTION_DEPOSITED, decode_deposit,
+    TRANSACTION_DEPOSITED,
+    batch::data_from_blob,
+    channel::BatcherTx,
+    decode_deposit,
     view::{L1Block, L1View},
 };
+
+alloy_sol_types::sol! {
+    /// The BatchInbox's record of an accepted batcher transaction.
+    event BatchCommitted(address indexed batcher, bytes32[] commitments, bool blob);
+}
+
+/// The L1 contracts whose logs the watcher reads.
+#[derive(Debug, Clone, Copy)]
+pub struct L1Contracts {
+    /// The OptimismPortal (deposits).
+    pub portal: Address,
+    /// The BatchInbox (`None`: batches are not read).
+    pub inbox: Option<Address>,
+}
 
 /// L1 access failures.
 #[derive(Debug, thiserror::Error)]
@@ -37,6 +55,9 @@ pub enum L1Error {
         /// Why.
         source: crate::DepositError,
     },
+    /// The L1 node does not serve a blob a batch names.
+    #[error("L1 node has no blob {0}")]
+    MissingBlob(B256),
 }
 
 /// A minimal L1 JSON-RPC client (what derivation reads).
@@ -94,12 +115,89 @@ impl L1Client {
             .await?)
     }
 
-    /// Block `number` with its deposits.
-    pub async fn l1_block(&self, number: u64, portal: Address) -> Result<L1Block, L1Error> {
+    /// A blob by its versioned hash, from the L1 node (anvil serves them; a node that does
+    /// not answers with an error, and the watcher retries).
+    pub async fn blob(&self, versioned_hash: B256) -> Result<Bytes, L1Error> {
+        let blob: Option<Bytes> = self
+            .http
+            .request("anvil_getBlobByHash", rpc_params![versioned_hash])
+            .await?;
+        blob.ok_or(L1Error::MissingBlob(versioned_hash))
+    }
+
+    /// The batcher data of the BatchInbox's `BatchCommitted` logs: the calldata of each
+    /// transaction sent straight to the inbox, or the payloads of its blobs. A transaction
+    /// that reached the inbox through another contract carries no batch of its own and is
+    /// skipped, as is a blob that does not decode (its data item is left empty, which
+    /// derivation refuses like any garbled data).
+    async fn batcher_txs(&self, inbox: Address, logs: &[Log]) -> Result<Vec<BatcherTx>, L1Error> {
+        let mut out = Vec::new();
+        for log in logs {
+            let Ok(ev) = log.log_decode::<BatchCommitted>() else {
+                continue;
+            };
+            let Some(hash) = log.transaction_hash else {
+                continue;
+            };
+            let tx: Option<serde_json::Value> = self
+                .http
+                .request("eth_getTransactionByHash", rpc_params![hash])
+                .await?;
+            let Some(tx) = tx else {
+                return Err(L1Error::MissingBlock(format!("transaction {hash}")));
+            };
+            let to: Option<Address> = tx
+                .get("to")
+                .and_then(|v| serde_json::from_value(v.clone()).ok());
+            if to != Some(inbox) {
+                continue;
+            }
+            let ev = ev.inner.data;
+            let data = if ev.blob {
+                let mut items = Vec::with_capacity(ev.commitments.len());
+                for vh in &ev.commitments {
+                    let blob = self.blob(*vh).await?;
+                    items.push(data_from_blob(&blob).map(Bytes::from).unwrap_or_default());
+                }
+                items
+            } else {
+                let input: Bytes = tx
+                    .get("input")
+                    .and_then(|v| serde_json::from_value(v.clone()).ok())
+                    .unwrap_or_default();
+                if ev.commitments.first() != Some(&alloy_primitives::keccak256(&input)) {
+                    continue;
+                }
+                vec![input]
+            };
+            out.push(BatcherTx { hash, data });
+        }
+        Ok(out)
+    }
+
+    /// Block `number` with its deposits and batcher data.
+    pub async fn l1_block(&self, number: u64, contracts: L1Contracts) -> Result<L1Block, L1Error> {
         let b = self.block(&format!("{number:#x}")).await?;
         let h = &b.header;
+        let portal = contracts.portal;
         let mut logs = self.deposit_logs(portal, h.hash).await?;
         logs.sort_by_key(|l| l.log_index);
+        let batches = match contracts.inbox {
+            Some(inbox) => {
+                let filter = serde_json::json!({
+                    "blockHash": h.hash,
+                    "address": inbox,
+                    "topics": [<BatchCommitted as alloy_sol_types::SolEvent>::SIGNATURE_HASH],
+                });
+                let mut inbox_logs: Vec<Log> = self
+                    .http
+                    .request("eth_getLogs", rpc_params![filter])
+                    .await?;
+                inbox_logs.sort_by_key(|l| l.log_index);
+                self.batcher_txs(inbox, &inbox_logs).await?
+            }
+            None => Vec::new(),
+        };
         let deposits = logs
             .iter()
             .map(decode_deposit)
@@ -116,6 +214,7 @@ impl L1Client {
             base_fee: h.base_fee_per_gas.unwrap_or_default(),
             blob_base_fee: blob_base_fee(h.excess_blob_gas.unwrap_or_default()),
             deposits,
+            batches,
         })
     }
 }
@@ -130,7 +229,7 @@ pub fn blob_base_fee(excess_blob_gas: u64) -> u128 {
 #[derive(Debug)]
 pub struct L1Watcher {
     client: L1Client,
-    portal: Address,
+    contracts: L1Contracts,
     view: Arc<Mutex<L1View>>,
     /// The first L1 block to read (the one after the rollup's L1 genesis).
     start: u64,
@@ -138,10 +237,15 @@ pub struct L1Watcher {
 
 impl L1Watcher {
     /// A watcher reading from `start` on.
-    pub fn new(client: L1Client, portal: Address, view: Arc<Mutex<L1View>>, start: u64) -> Self {
+    pub fn new(
+        client: L1Client,
+        contracts: L1Contracts,
+        view: Arc<Mutex<L1View>>,
+        start: u64,
+    ) -> Self {
         Self {
             client,
-            portal,
+            contracts,
             view,
             start,
         }
@@ -196,7 +300,7 @@ impl L1Watcher {
         let mut next = self.view.lock().head().map_or(self.start, |b| b.number + 1);
         // Read at most a bounded batch per round, so a long catch-up still reports progress.
         while next <= head {
-            let block = self.client.l1_block(next, self.portal).await?;
+            let block = self.client.l1_block(next, self.contracts).await?;
             let attaches = self
                 .view
                 .lock()

@@ -23,6 +23,7 @@ fn l1(number: u64, fork: u8, timestamp: u64, deposits: Vec<RecoveredTx>) -> L1Bl
         base_fee: 7,
         blob_base_fee: 1,
         deposits,
+        batches: Vec::new(),
     }
 }
 
@@ -85,6 +86,9 @@ fn chain(max_drift: u64) -> Chain {
         blob_base_fee_scalar: 0,
         gas_limit: 30_000_000,
         l1_confirmations: 0,
+        batch_inbox: Address::repeat_byte(0xb0),
+        channel_timeout: 50,
+        seq_window_size: 3600,
     });
     Chain {
         seq: RollupPayloads::new(config, view.clone(), db),

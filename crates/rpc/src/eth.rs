@@ -133,6 +133,11 @@ impl RpcContext {
 
     /// Validates and admits raw transaction bytes into the pool.
     pub(crate) fn submit_raw(&self, raw: &[u8]) -> RpcResult<B256> {
+        if self.config.read_only {
+            return Err(server_error(
+                "this node is a verifier: it derives blocks from L1 and takes no transactions; send them to the sequencer",
+            ));
+        }
         let tx =
             RecoveredTx::decode_user_with(raw, self.config.allow_unprotected_txs).map_err(|e| {
                 match e {

@@ -54,7 +54,7 @@ use agnt2_txpool::Pool;
 use alloy_primitives::Address;
 use parking_lot::Mutex;
 
-pub use server::{RpcServerConfig, start_server};
+pub use server::{RpcServerConfig, start_server, start_server_with};
 
 /// Settings of the RPC behaviour (not the transport).
 #[derive(Debug, Clone)]
@@ -91,6 +91,9 @@ pub struct RpcConfig {
     pub max_fee_history_percentiles: usize,
     /// Most simulations and traces running at once (`--rpc.max-concurrent-executions`).
     pub max_concurrent_executions: usize,
+    /// A verifier derives every block from L1 and builds none: it refuses transactions
+    /// instead of pooling ones it would never include.
+    pub read_only: bool,
 }
 
 /// geth's `--rpc.gascap` default.
@@ -118,6 +121,7 @@ impl Default for RpcConfig {
             max_fee_history_percentiles: 100,
             max_concurrent_executions: std::thread::available_parallelism()
                 .map_or(1, |n| n.get().saturating_sub(1).max(1)),
+            read_only: false,
         }
     }
 }

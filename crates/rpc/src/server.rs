@@ -71,6 +71,16 @@ pub async fn start_server(
     config: &RpcServerConfig,
     ctx: Arc<RpcContext>,
 ) -> std::io::Result<(SocketAddr, ServerHandle)> {
+    start_server_with(config, ctx, jsonrpsee::Methods::new()).await
+}
+
+/// [`start_server`] serving `extra` methods as well (another namespace, such as the rollup's
+/// `optimism_`, on the same port).
+pub async fn start_server_with(
+    config: &RpcServerConfig,
+    ctx: Arc<RpcContext>,
+    extra: jsonrpsee::Methods,
+) -> std::io::Result<(SocketAddr, ServerHandle)> {
     let server_config = ServerConfig::builder()
         .max_request_body_size(config.max_request_body_size)
         .max_response_body_size(config.max_response_body_size)
@@ -107,7 +117,10 @@ pub async fn start_server(
     let addr = listener.local_addr()?;
     crate::filters::spawn_sweeper(Arc::downgrade(&ctx));
     crate::filters::spawn_rewinder(Arc::downgrade(&ctx), ctx.chain.subscribe(64));
-    let methods: jsonrpsee::Methods = rpc_module(ctx).into();
+    let mut methods: jsonrpsee::Methods = rpc_module(ctx).into();
+    methods
+        .merge(extra)
+        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e.to_string()))?;
     let (stop, handle) = jsonrpsee::server::stop_channel();
     let connections = Arc::new(tokio::sync::Semaphore::new(config.max_connections as usize));
     let header_timeout = config.header_timeout;
