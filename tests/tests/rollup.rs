@@ -10,7 +10,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use agnt2_e2e::{DEV_KEYS, Node, agnt2_bin, cast, dev_signer, hex_u64, repo_root, run};
+use agnt2_e2e::{DEV_KEYS, Node, agnt2_bin, cast, dev_signer, hex_u64, repo_root, run, send};
 use alloy_primitives::{Address, B256, Bytes, U256, keccak256};
 use alloy_sol_types::{SolCall, SolValue, sol};
 use serde_json::{Value, json};
@@ -169,10 +169,15 @@ struct Chain {
 
 impl Chain {
     fn deploy() -> Self {
-        let l1 = Node::anvil(&["--block-time", "1"]);
+        Self::deploy_with(&["--block-time", "1"], DEPLOY_CONFIG)
+    }
+
+    /// `agnt2 deploy` with `config` onto an anvil started with `anvil_args`.
+    fn deploy_with(anvil_args: &[&str], config_json: &str) -> Self {
+        let l1 = Node::anvil(anvil_args);
         let out = tempfile::tempdir().expect("tmp");
         let config = out.path().join("deploy.json");
-        std::fs::write(&config, DEPLOY_CONFIG).expect("config");
+        std::fs::write(&config, config_json).expect("config");
         let printed = run(Command::new(agnt2_bin())
             .args([
                 "deploy",
@@ -226,21 +231,11 @@ impl Chain {
         self.out.path().join(rel)
     }
 
-    /// The sequencer with the proposer (every 3 blocks) on `datadir`.
+    /// The sequencer with the proposer (every 3 blocks) and the batcher on `datadir`.
     fn node(&self, datadir: &Path) -> Node {
-        let genesis = self.path("genesis/l2-28004.json");
-        let rollup = self.path("op-node-config/rollup.json");
-        Node::start(
+        self.sequencer(
             datadir,
             &[
-                "--genesis",
-                genesis.to_str().expect("path"),
-                "--rollup.config",
-                rollup.to_str().expect("path"),
-                "--l1.rpc",
-                &self.l1.url(),
-                "--l1.poll-interval",
-                "200ms",
                 "--proposer.key",
                 DEV_KEYS[0],
                 "--proposer.interval",
@@ -249,6 +244,36 @@ impl Chain {
                 BATCHER_KEY,
             ],
         )
+    }
+
+    /// The chain's flags for a node on `datadir`, and `extra`.
+    fn rollup_node(&self, datadir: &Path, extra: &[&str]) -> Node {
+        let genesis = self.path("genesis/l2-28004.json");
+        let rollup = self.path("op-node-config/rollup.json");
+        let mut args = vec![
+            "--genesis",
+            genesis.to_str().expect("path"),
+            "--rollup.config",
+            rollup.to_str().expect("path"),
+            "--l1.poll-interval",
+            "200ms",
+        ];
+        let url = self.l1.url();
+        args.extend(["--l1.rpc", &url]);
+        args.extend(extra);
+        Node::start(datadir, &args)
+    }
+
+    /// A sequencer with `extra` flags.
+    fn sequencer(&self, datadir: &Path, extra: &[&str]) -> Node {
+        self.rollup_node(datadir, extra)
+    }
+
+    /// A verifier with `extra` flags.
+    fn verifier(&self, datadir: &Path, extra: &[&str]) -> Node {
+        let mut args = vec!["--verifier"];
+        args.extend(extra);
+        self.rollup_node(datadir, &args)
     }
 
     /// A deposit of `wei` from dev account 1 to `to`; returns the L1 receipt.
@@ -718,5 +743,240 @@ fn an_unmined_l1_transaction_is_resent_with_higher_fees() {
         balance(&l1, Address::repeat_byte(0xc3)),
         U256::from(7),
         "paid once"
+    );
+}
+
+// ---- Batches, verifiers and the challenger ----
+
+/// Init code of a contract whose runtime returns 42 (a deployment in the workload).
+const INIT_CODE: &str = "0x600a600c600039600a6000f3602a60005260206000f3";
+
+fn block_at(node: &Node, n: u64) -> Value {
+    node.rpc("eth_getBlockByNumber", json!([format!("{n:#x}"), false]))
+}
+
+fn head_of(node: &Node, tag: &str) -> u64 {
+    hex_u64(&node.rpc("eth_getBlockByNumber", json!([tag, false]))["number"])
+}
+
+/// `optimism_outputAtBlock(n).outputRoot`.
+fn output_at(node: &Node, n: u64) -> B256 {
+    node.rpc("optimism_outputAtBlock", json!([format!("{n:#x}")]))["outputRoot"]
+        .as_str()
+        .and_then(|s| s.parse().ok())
+        .expect("outputRoot")
+}
+
+/// One round of everything a block can carry: a deposit from L1, an L2 transfer, a contract
+/// deployment and an ERC-8004 registration. L2 transactions come from dev account 2: the
+/// deposits are dev account 1's and move its L2 nonce too.
+fn workload(chain: &Chain, seq: &Node, round: u8) {
+    chain.deposit(Address::repeat_byte(0xd0 ^ round), ETH / 100);
+    let to = Address::repeat_byte(0xe0 ^ round).to_string();
+    cast(
+        seq,
+        &["send", "--private-key", DEV_KEYS[2], &to, "--value", "1000"],
+    );
+    // `--create` takes the rest of the line, so the URL goes first.
+    run(Command::new(agnt2_e2e::tool("cast")).args([
+        "send",
+        "--rpc-url",
+        &seq.url(),
+        "--private-key",
+        DEV_KEYS[2],
+        "--create",
+        INIT_CODE,
+    ]));
+    send(
+        seq,
+        2,
+        agnt2_precompiles::IDENTITY_REGISTRY,
+        "register(string)",
+        &[&format!("https://agent-{round}.example/agent-card.json")],
+    );
+}
+
+/// Block hash and state root agree at every height up to `upto`.
+fn assert_same_chain(seq: &Node, ver: &Node, upto: u64) {
+    for n in 0..=upto {
+        let (a, b) = (block_at(seq, n), block_at(ver, n));
+        assert_eq!(
+            (&a["hash"], &a["stateRoot"]),
+            (&b["hash"], &b["stateRoot"]),
+            "block {n} differs between sequencer and verifier"
+        );
+    }
+}
+
+impl Chain {
+    /// Every game: (proxy, L2 block, root claim), oldest first.
+    fn games(&self) -> Vec<(Address, u64, B256)> {
+        let factory = self.address("DisputeGameFactory").to_string();
+        let count: u64 = cast(&self.l1, &["call", &factory, "gameCount()(uint256)"])
+            .split_whitespace()
+            .next()
+            .unwrap_or("0")
+            .parse()
+            .expect("count");
+        (0..count)
+            .map(|i| {
+                let game = cast(
+                    &self.l1,
+                    &[
+                        "call",
+                        &factory,
+                        "gameAtIndex(uint256)(uint32,uint64,address)",
+                        &i.to_string(),
+                    ],
+                );
+                let proxy = game.lines().nth(2).expect("proxy").trim().to_string();
+                let n = cast(&self.l1, &["call", &proxy, "l2BlockNumber()(uint256)"]);
+                let claim = cast(&self.l1, &["call", &proxy, "rootClaim()(bytes32)"]);
+                (
+                    proxy.parse().expect("proxy"),
+                    n.split_whitespace()
+                        .next()
+                        .unwrap_or("0")
+                        .parse()
+                        .expect("number"),
+                    claim.trim().parse().expect("claim"),
+                )
+            })
+            .collect()
+    }
+
+    fn game_status(&self, game: Address) -> u64 {
+        cast(&self.l1, &["call", &game.to_string(), "status()(uint8)"])
+            .trim()
+            .parse()
+            .expect("status")
+    }
+
+    /// The batches the inbox accepted, by the derivation rules: (L1 tx of the channel's last
+    /// frame, batch), in L1 order.
+    fn batches(&self) -> Vec<(B256, agnt2_rollup::batch::SingularBatch)> {
+        use agnt2_rollup::channel::{BatcherTx, ChannelBank, IngestReport};
+        let inbox = self.address("BatchInbox");
+        let logs = self.l1.rpc(
+            "eth_getLogs",
+            json!([{ "address": inbox, "fromBlock": "0x0", "toBlock": "latest" }]),
+        );
+        let mut bank = ChannelBank::new(50);
+        let mut report = IngestReport::default();
+        let mut out = Vec::new();
+        for log in logs.as_array().expect("logs") {
+            let hash: B256 = log["transactionHash"]
+                .as_str()
+                .and_then(|s| s.parse().ok())
+                .expect("tx hash");
+            let block = hex_u64(&log["blockNumber"]);
+            let tx = self.l1.rpc("eth_getTransactionByHash", json!([hash]));
+            let data: Vec<Bytes> = match tx["blobVersionedHashes"].as_array() {
+                Some(hashes) if !hashes.is_empty() => hashes
+                    .iter()
+                    .map(|vh| {
+                        let blob = self.l1.rpc("anvil_getBlobByHash", json!([vh]));
+                        let blob: Bytes = serde_json::from_value(blob).expect("blob");
+                        agnt2_rollup::batch::data_from_blob(&blob)
+                            .expect("blob decodes")
+                            .into()
+                    })
+                    .collect(),
+                _ => vec![serde_json::from_value(tx["input"].clone()).expect("input")],
+            };
+            for b in bank.ingest(block, &[BatcherTx { hash, data }], &mut report) {
+                out.push((hash, b.batch));
+            }
+        }
+        out
+    }
+}
+
+fn now_secs() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs()
+}
+
+#[test]
+fn a_verifier_started_late_rebuilds_the_chain_from_l1_alone() {
+    // L1 starts four minutes in the past, so the sequencer builds its first 200-odd blocks as
+    // fast as it can catch up with the wall clock, and the workload lands in them.
+    let past = (now_secs() - 240).to_string();
+    let chain = Chain::deploy_with(&["--block-time", "1", "--timestamp", &past], DEPLOY_CONFIG);
+    let dir = tempfile::tempdir().expect("tmp");
+    let seq = chain.sequencer(
+        dir.path(),
+        &[
+            "--proposer.key",
+            DEV_KEYS[0],
+            "--proposer.interval",
+            "25",
+            "--batcher.key",
+            BATCHER_KEY,
+            "--batcher.data-availability",
+            "blobs",
+        ],
+    );
+    for round in 0..3 {
+        workload(&chain, &seq, round);
+    }
+    seq.wait_for("200 L2 blocks", Duration::from_secs(300), |n| {
+        n.block_number() >= 210
+    });
+    workload(&chain, &seq, 3);
+    let target = seq.block_number();
+    seq.wait_for("every block published", Duration::from_secs(120), |n| {
+        head_of(n, "safe") >= target
+    });
+    let games = chain.games();
+    assert!(!games.is_empty(), "the proposer proposed");
+
+    // Started after the fact, killed mid-derivation and restarted: it reaches the sequencer's
+    // block hash and state root at every height, and every proposed output.
+    let vdir = tempfile::tempdir().expect("tmp");
+    let mut ver = chain.verifier(vdir.path(), &[]);
+    ver.wait_for("derivation under way", Duration::from_secs(120), |n| {
+        n.block_number() >= 50
+    });
+    ver.kill9();
+    let ver = chain.verifier(vdir.path(), &[]);
+    ver.wait_for(
+        "the verifier at the sequencer's head",
+        Duration::from_secs(300),
+        |n| n.block_number() >= target,
+    );
+    assert_same_chain(&seq, &ver, target);
+    for (game, n, claim) in chain.games() {
+        if n <= target {
+            assert_eq!(output_at(&ver, n), claim, "game {game} for block {n}");
+        }
+    }
+    // Everything it derived is safe; it takes no transactions.
+    assert!(head_of(&ver, "safe") >= target);
+    let status = ver.rpc("optimism_syncStatus", json!([]));
+    // op-node's shapes: block numbers are JSON numbers.
+    assert!(
+        status["safe_l2"]["number"]
+            .as_u64()
+            .is_some_and(|n| n >= target),
+        "{status}"
+    );
+    let refused = ver.rpc_raw(
+        "eth_sendRawTransaction",
+        json!([agnt2_e2e::signed_transfer(
+            &dev_signer(1),
+            9_999,
+            Address::ZERO,
+            U256::from(1),
+            agnt2_e2e::CHAIN_ID,
+        )]),
+    );
+    assert!(
+        refused["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("verifier")),
+        "{refused}"
     );
 }

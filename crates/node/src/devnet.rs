@@ -210,6 +210,7 @@ pub async fn run(args: DevnetArgs) -> eyre::Result<()> {
             "--builder",
             &args.builder,
         ])
+        .env("AGNT2_CHALLENGER_KEY", &challenger)
         .stdout(Stdio::from(vlog.try_clone()?))
         .stderr(Stdio::from(vlog))
         .spawn()

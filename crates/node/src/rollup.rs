@@ -9,6 +9,7 @@ use agnt2_primitives::ChainSpec;
 use agnt2_rollup::{
     L1Client, L1Sender, L1View, L1Watcher, RollupConfig, RollupPayloads,
     batcher::{BatcherConfig, run_batcher},
+    challenger::{ChallengerConfig, OutputChecker},
     deploy::{DeployConfig, Deployment},
     derive::DerivedPayloads,
     l1info::origin_of,
@@ -72,6 +73,16 @@ pub struct RollupArgs {
     /// sequencing; serves the same read RPC and refuses transactions.
     #[arg(long = "verifier", requires = "rollup_config")]
     pub verifier: bool,
+    /// Challenger key (hex; verifier only): invalidates games whose output root does not match
+    /// the chain derived from L1. Without it a verifier still checks and reports mismatches.
+    #[arg(
+        long = "challenger.key",
+        value_name = "HEX",
+        env = "AGNT2_CHALLENGER_KEY",
+        hide_env_values = true,
+        requires = "verifier"
+    )]
+    pub challenger_key: Option<String>,
 }
 
 /// Where a rollup node's blocks come from.
@@ -108,6 +119,7 @@ pub struct Rollup {
     batcher: Option<(Arc<L1Sender>, BatcherConfig)>,
     rollup_json: serde_json::Value,
     db: Database,
+    checker: Option<OutputChecker>,
 }
 
 impl Rollup {
@@ -191,6 +203,27 @@ impl Rollup {
             }
             None => None,
         };
+        let checker = if args.verifier {
+            let reader = Arc::new(L1Sender::new(client.clone(), PrivateKeySigner::random()).await?);
+            let challenger = match &args.challenger_key {
+                Some(key) => Some(Arc::new(
+                    L1Sender::new(client.clone(), parse_key(key, "--challenger.key")?).await?,
+                )),
+                None => None,
+            };
+            Some(OutputChecker::new(
+                db,
+                reader,
+                challenger,
+                ChallengerConfig {
+                    factory: ext.dispute_game_factory,
+                    game_type: ext.respected_game_type,
+                    poll: Duration::from_secs(1),
+                },
+            ))
+        } else {
+            None
+        };
         let payloads = if args.verifier {
             RollupSource::Verifier(DerivedPayloads::new(config.clone(), view.clone(), db))
         } else {
@@ -206,6 +239,7 @@ impl Rollup {
             batcher,
             rollup_json: serde_json::to_value(&rollup)?,
             db,
+            checker,
         }))
     }
 
@@ -247,8 +281,11 @@ impl Rollup {
         .into()
     }
 
-    /// Starts following L1.
+    /// Starts following L1 (and, on a verifier, checking proposals).
     pub fn spawn_watcher(self) -> RollupSource {
+        if let Some(checker) = self.checker {
+            tokio::spawn(checker.run());
+        }
         tokio::spawn(self.watcher.run(self.poll));
         self.payloads
     }
