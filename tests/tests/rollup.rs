@@ -980,3 +980,279 @@ fn a_verifier_started_late_rebuilds_the_chain_from_l1_alone() {
         "{refused}"
     );
 }
+
+/// The sent-message slot of a withdrawal in the L2ToL1MessagePasser (`sentMessages`, slot 0).
+fn sent_message_slot(wd: &WithdrawalTransaction) -> B256 {
+    let hash = keccak256(
+        (
+            wd.nonce,
+            wd.sender,
+            wd.target,
+            wd.value,
+            wd.gasLimit,
+            wd.data.clone(),
+        )
+            .abi_encode_params(),
+    );
+    keccak256((hash, U256::ZERO).abi_encode())
+}
+
+/// The receipt of L1 transaction `hash`, once mined.
+fn l1_receipt(chain: &Chain, hash: &str) -> Value {
+    chain.l1.wait_receipt(hash, Duration::from_secs(30))
+}
+
+fn l1_time(chain: &Chain) -> u64 {
+    hex_u64(
+        &chain
+            .l1
+            .rpc("eth_getBlockByNumber", json!(["latest", false]))["timestamp"],
+    )
+}
+
+#[test]
+fn a_rogue_output_is_challenged_and_its_withdrawal_cannot_finalize() {
+    let config = DEPLOY_CONFIG.replace("\"maxChallengeDuration\":4", "\"maxChallengeDuration\":20");
+    let chain = Chain::deploy_with(&["--block-time", "1"], &config);
+    let (dir, vdir) = (
+        tempfile::tempdir().expect("tmp"),
+        tempfile::tempdir().expect("tmp"),
+    );
+    // No proposer: this test makes the proposals, one rogue and one honest.
+    let seq = chain.sequencer(
+        dir.path(),
+        &[
+            "--batcher.key",
+            BATCHER_KEY,
+            "--batcher.data-availability",
+            "calldata",
+        ],
+    );
+    let ver = chain.verifier(vdir.path(), &["--challenger.key", CHALLENGER_KEY]);
+    let portal = chain.address("OptimismPortal");
+    let factory = chain.address("DisputeGameFactory").to_string();
+    let bond = "1000000000000000";
+    // The portal holds the deposit that both withdrawals below want out.
+    chain.deposit(Address::repeat_byte(0xd1), ETH);
+
+    // An honest withdrawal of 0.25 ETH to `payee`, initiated on L2 by dev account 2.
+    let user = dev_signer(2).address();
+    let payee = Address::repeat_byte(0xbe);
+    let passer = agnt2_primitives::constants::L2_TO_L1_MESSAGE_PASSER.to_string();
+    let out = cast(
+        &seq,
+        &[
+            "send",
+            "--json",
+            "--private-key",
+            DEV_KEYS[2],
+            "--value",
+            &(ETH / 4).to_string(),
+            &passer,
+            "initiateWithdrawal(address,uint256,bytes)",
+            &payee.to_string(),
+            "100000",
+            "0x",
+        ],
+    );
+    let r: Value = serde_json::from_str(&out).expect("receipt");
+    assert_eq!(r["status"], "0x1", "{r}");
+    let n = hex_u64(&r["blockNumber"]);
+    let nonce: U256 = r["logs"][0]["topics"][1]
+        .as_str()
+        .and_then(|s| s.parse().ok())
+        .expect("nonce topic");
+    let honest_wd = WithdrawalTransaction {
+        nonce,
+        sender: user,
+        target: payee,
+        value: U256::from(ETH / 4),
+        gasLimit: U256::from(100_000),
+        data: Default::default(),
+    };
+    ver.wait_for("the verifier at the block", Duration::from_secs(120), |v| {
+        v.block_number() >= n
+    });
+    let block = block_at(&seq, n);
+    let word = |k: &str| -> B256 { block[k].as_str().and_then(|s| s.parse().ok()).expect(k) };
+
+    // The rogue claim: the real state and block hash, but a message-passer root of a made-up
+    // trie whose one leaf is a made-up withdrawal of 0.5 ETH to a thief.
+    let thief = Address::repeat_byte(0xbd);
+    let fake_wd = WithdrawalTransaction {
+        nonce: U256::from(7),
+        sender: thief,
+        target: thief,
+        value: U256::from(ETH / 2),
+        gasLimit: U256::ZERO,
+        data: Default::default(),
+    };
+    let mut leaf = vec![0xe3, 0xa1, 0x20];
+    leaf.extend_from_slice(keccak256(sent_message_slot(&fake_wd)).as_slice());
+    leaf.push(0x01);
+    let fake_root = keccak256(&leaf);
+    let rogue_proof = OutputRootProof {
+        version: B256::ZERO,
+        stateRoot: word("stateRoot"),
+        messagePasserStorageRoot: fake_root,
+        latestBlockhash: word("hash"),
+    };
+    let rogue_claim = keccak256(
+        (
+            B256::ZERO,
+            rogue_proof.stateRoot,
+            fake_root,
+            rogue_proof.latestBlockhash,
+        )
+            .abi_encode(),
+    );
+    let extra = Bytes::from(U256::from(n).abi_encode()).to_string();
+    // With L1 mining paused, the rogue proposal and the thief's proof land in one block,
+    // before any challenge can.
+    chain.l1.rpc("evm_setIntervalMining", json!([0]));
+    let create = |claim: B256| {
+        cast(
+            &chain.l1,
+            &[
+                "send",
+                "--async",
+                "--private-key",
+                DEV_KEYS[0],
+                "--value",
+                bond,
+                &factory,
+                "create(uint32,bytes32,bytes)",
+                "2002",
+                &claim.to_string(),
+                &extra,
+            ],
+        )
+    };
+    let prove =
+        |wd: &WithdrawalTransaction, game: u64, proof: OutputRootProof, nodes: Vec<Bytes>| {
+            let data = proveWithdrawalTransactionCall {
+                wd: wd.clone(),
+                gameIndex: U256::from(game),
+                proof,
+                withdrawalProof: nodes,
+            }
+            .abi_encode();
+            cast(
+                &chain.l1,
+                &[
+                    "send",
+                    "--async",
+                    "--gas-limit",
+                    "1000000",
+                    "--private-key",
+                    DEV_KEYS[2],
+                    &portal.to_string(),
+                    &Bytes::from(data).to_string(),
+                ],
+            )
+        };
+    let rogue_tx = create(rogue_claim);
+    let theft_tx = prove(&fake_wd, 0, rogue_proof, vec![leaf.into()]);
+    chain.l1.rpc("evm_mine", json!([]));
+    chain.l1.rpc("evm_setIntervalMining", json!([1]));
+    assert_eq!(l1_receipt(&chain, &rogue_tx)["status"], "0x1");
+    assert_eq!(
+        l1_receipt(&chain, &theft_tx)["status"],
+        "0x1",
+        "the proof against the rogue game is accepted while it is open"
+    );
+    let proven_at = l1_time(&chain);
+
+    // The verifier sees the output is not the chain's and invalidates the game.
+    let rogue = chain.games()[0].0;
+    wait_until("the challenge", Duration::from_secs(60), || {
+        chain.game_status(rogue) == 1
+    });
+    assert_eq!(output_at(&ver, n), output_at(&seq, n));
+    assert_ne!(output_at(&ver, n), rogue_claim);
+    // Past the proof maturity delay, the thief's withdrawal still cannot finalize.
+    wait_until("the proof maturity delay", Duration::from_secs(30), || {
+        l1_time(&chain) > proven_at + 7
+    });
+    let finalize = |wd: &WithdrawalTransaction| {
+        finalizeWithdrawalTransactionCall { wd: wd.clone() }.abi_encode()
+    };
+    assert_refused(
+        &chain.l1,
+        "finalizing against a challenged game",
+        portal,
+        finalize(&fake_wd),
+        0,
+        "",
+    );
+
+    // The honest proposal for the same block is left alone, resolves, and its withdrawal
+    // finalizes.
+    let honest_tx = create(output_at(&seq, n));
+    assert_eq!(l1_receipt(&chain, &honest_tx)["status"], "0x1");
+    let honest = chain.games()[1].0;
+    let slot = sent_message_slot(&honest_wd);
+    let proof = seq.rpc("eth_getProof", json!([passer, [slot], format!("{n:#x}")]));
+    let nodes: Vec<Bytes> =
+        serde_json::from_value(proof["storageProof"][0]["proof"].clone()).expect("storage proof");
+    let right = OutputRootProof {
+        version: B256::ZERO,
+        stateRoot: word("stateRoot"),
+        messagePasserStorageRoot: word("withdrawalsRoot"),
+        latestBlockhash: word("hash"),
+    };
+    let proved = prove(&honest_wd, 1, right, nodes);
+    assert_eq!(l1_receipt(&chain, &proved)["status"], "0x1");
+    let created: u64 = cast(
+        &chain.l1,
+        &["call", &honest.to_string(), "createdAt()(uint64)"],
+    )
+    .split_whitespace()
+    .next()
+    .unwrap_or("0")
+    .parse()
+    .expect("createdAt");
+    wait_until("the challenge window", Duration::from_secs(60), || {
+        l1_time(&chain) > created + 20
+    });
+    assert_eq!(
+        chain.game_status(honest),
+        0,
+        "the honest game was not challenged"
+    );
+    cast(
+        &chain.l1,
+        &[
+            "send",
+            "--private-key",
+            DEV_KEYS[2],
+            &honest.to_string(),
+            "resolve()",
+        ],
+    );
+    assert_eq!(chain.game_status(honest), 2, "DEFENDER_WINS");
+    let call = json!({ "from": user, "to": portal, "data": Bytes::from(finalize(&honest_wd)) });
+    wait_until(
+        "the withdrawal finalizable",
+        Duration::from_secs(60),
+        || {
+            chain
+                .l1
+                .rpc_raw("eth_call", json!([call, "latest"]))
+                .get("error")
+                .is_none()
+        },
+    );
+    cast(
+        &chain.l1,
+        &[
+            "send",
+            "--private-key",
+            DEV_KEYS[2],
+            &portal.to_string(),
+            &Bytes::from(finalize(&honest_wd)).to_string(),
+        ],
+    );
+    assert_eq!(balance(&chain.l1, payee), U256::from(ETH / 4));
+    assert_eq!(balance(&chain.l1, thief), U256::ZERO);
+}
