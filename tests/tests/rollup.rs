@@ -1256,3 +1256,213 @@ fn a_rogue_output_is_challenged_and_its_withdrawal_cannot_finalize() {
     assert_eq!(balance(&chain.l1, payee), U256::from(ETH / 4));
     assert_eq!(balance(&chain.l1, thief), U256::ZERO);
 }
+
+impl Chain {
+    /// Data of every transaction the inbox accepted, in L1 order: (tx hash, calldata).
+    fn inbox_calldata(&self) -> Vec<(String, Bytes)> {
+        let inbox = self.address("BatchInbox");
+        let logs = self.l1.rpc(
+            "eth_getLogs",
+            json!([{ "address": inbox, "fromBlock": "0x0", "toBlock": "latest" }]),
+        );
+        logs.as_array()
+            .expect("logs")
+            .iter()
+            .map(|l| {
+                let hash = l["transactionHash"].as_str().expect("hash").to_string();
+                let tx = self.l1.rpc("eth_getTransactionByHash", json!([hash]));
+                let input = serde_json::from_value(tx["input"].clone()).expect("input");
+                (hash, input)
+            })
+            .collect()
+    }
+
+    /// Whether some channel has frames on L1 but not its last one yet.
+    fn channel_half_posted(&self) -> bool {
+        let mut open = std::collections::HashMap::new();
+        for (_, data) in self.inbox_calldata() {
+            for f in agnt2_rollup::batch::parse_frames(&data).unwrap_or_default() {
+                let e = open.entry(f.channel).or_insert(false);
+                *e |= f.last;
+            }
+        }
+        open.values().any(|last| !last)
+    }
+
+    /// Sends raw `data` to the inbox from the batcher's key (its node must be down, so the
+    /// nonces are this call's); returns the receipt.
+    fn post_as_batcher(&self, data: &[u8]) -> Value {
+        let out = cast(
+            &self.l1,
+            &[
+                "send",
+                "--json",
+                "--gas-limit",
+                "500000",
+                "--private-key",
+                BATCHER_KEY,
+                &self.address("BatchInbox").to_string(),
+                &Bytes::copy_from_slice(data).to_string(),
+            ],
+        );
+        serde_json::from_str(&out).expect("receipt")
+    }
+}
+
+#[test]
+fn bad_batches_are_skipped_and_the_batcher_resumes_after_kill9_mid_channel() {
+    use agnt2_rollup::batch::{
+        Frame, SingularBatch, encode_batcher_data, encode_channel, split_channel,
+    };
+    let chain = Chain::deploy();
+    let (dir, vdir) = (
+        tempfile::tempdir().expect("tmp"),
+        tempfile::tempdir().expect("tmp"),
+    );
+    // Small calldata frames, so one block's batch spans several L1 transactions.
+    let flags = [
+        "--batcher.key",
+        BATCHER_KEY,
+        "--batcher.data-availability",
+        "calldata",
+        "--batcher.max-frame-size",
+        "400",
+    ];
+    let mut seq = chain.sequencer(dir.path(), &flags);
+    let ver = chain.verifier(vdir.path(), &[]);
+    workload(&chain, &seq, 0);
+    // A 2 KB contract creation: its block's channel takes half a dozen frames.
+    let big = format!("{INIT_CODE}{}", "ab".repeat(2000));
+    run(Command::new(agnt2_e2e::tool("cast")).args([
+        "send",
+        "--rpc-url",
+        &seq.url(),
+        "--private-key",
+        DEV_KEYS[2],
+        "--create",
+        &big,
+    ]));
+    wait_until("a channel half posted", Duration::from_secs(60), || {
+        chain.channel_half_posted()
+    });
+    let head = block_at(&seq, seq.block_number());
+    seq.kill9();
+
+    // While the batcher is down, the inbox is sent what derivation must skip.
+    let inbox = chain.address("BatchInbox");
+    assert_refused(
+        &chain.l1,
+        "a batch from a non-batcher",
+        inbox,
+        vec![0, 1, 2, 3],
+        0,
+        "NotBatcher(address)",
+    );
+    let mut garbled = vec![0u8];
+    garbled.extend_from_slice(&[1; 16]);
+    garbled.extend_from_slice(&[0, 0, 0, 0, 0x03, 0xe8]);
+    garbled.extend_from_slice(&[7; 10]);
+    let orphan = encode_batcher_data(&[Frame {
+        channel: [2; 16],
+        number: 3,
+        data: Bytes::from_static(b"orphan"),
+        last: false,
+    }]);
+    let replay = chain.inbox_calldata()[0].1.clone();
+    let wrong_parent = SingularBatch {
+        parent_hash: B256::repeat_byte(0x66),
+        epoch_number: 0,
+        epoch_hash: B256::ZERO,
+        timestamp: hex_u64(&head["timestamp"]) + 1,
+        transactions: vec![],
+    };
+    let wrong_parent = encode_batcher_data(&split_channel(
+        [3; 16],
+        &encode_channel(&[wrong_parent]),
+        1000,
+    ));
+    // What the killed batcher left in L1's pool is mined first.
+    let batcher = "0x14dC79964da2C08b23698B3D3cc7Ca32193d9955";
+    wait_until(
+        "the batcher's last send mined",
+        Duration::from_secs(30),
+        || {
+            chain
+                .l1
+                .rpc("eth_getTransactionCount", json!([batcher, "pending"]))
+                == chain
+                    .l1
+                    .rpc("eth_getTransactionCount", json!([batcher, "latest"]))
+        },
+    );
+    let mut replay_tx = String::new();
+    for (what, data) in [
+        ("garbled", garbled),
+        ("orphan frame", orphan),
+        ("replay", replay.to_vec()),
+        ("wrong parent", wrong_parent),
+    ] {
+        let r = chain.post_as_batcher(&data);
+        assert_eq!(
+            r["status"], "0x1",
+            "the inbox takes the batcher's {what}: {r}"
+        );
+        if what == "replay" {
+            replay_tx = r["transactionHash"].as_str().expect("hash").to_string();
+        }
+    }
+
+    // The batcher resumes; then L1 reorgs a posted batch away, and goes away for a while.
+    let seq = chain.sequencer(dir.path(), &flags);
+    workload(&chain, &seq, 1);
+    let posted = chain.inbox_calldata().len();
+    let snapshot = chain.l1.rpc("evm_snapshot", json!([]));
+    wait_until(
+        "a batch after the snapshot",
+        Duration::from_secs(60),
+        || chain.inbox_calldata().len() > posted,
+    );
+    assert_eq!(chain.l1.rpc("evm_revert", json!([snapshot])), json!(true));
+    let signal = |sig: &str| {
+        let ok = Command::new("kill")
+            .args([sig, &chain.l1.pid().to_string()])
+            .status()
+            .expect("kill")
+            .success();
+        assert!(ok, "kill {sig}");
+    };
+    signal("-STOP");
+    let h = seq.block_number();
+    seq.wait_for("blocks while L1 is away", Duration::from_secs(30), |n| {
+        n.block_number() >= h + 2
+    });
+    signal("-CONT");
+    workload(&chain, &seq, 2);
+
+    let target = seq.block_number();
+    seq.wait_for("every block published", Duration::from_secs(120), |n| {
+        head_of(n, "safe") >= target
+    });
+    ver.wait_for("the verifier at the head", Duration::from_secs(120), |n| {
+        n.block_number() >= target
+    });
+    assert_same_chain(&seq, &ver, target);
+    // No gap and no duplicate: every block's batch is on L1 exactly once (besides the replay
+    // this test sent itself).
+    let batches = chain.batches();
+    for n in 1..=target {
+        let b = block_at(&seq, n);
+        let parent: B256 = b["parentHash"]
+            .as_str()
+            .and_then(|s| s.parse().ok())
+            .expect("parent");
+        let ts = hex_u64(&b["timestamp"]);
+        let copies = batches
+            .iter()
+            .filter(|(tx, batch)| {
+                tx.to_string() != replay_tx && batch.parent_hash == parent && batch.timestamp == ts
+            })
+            .count();
+        assert_eq!(copies, 1, "block {n} is on L1 {copies} times");
+    }
+}
