@@ -300,7 +300,7 @@ pub async fn run_batcher(
         "batcher starting"
     );
     let mut b = Batcher {
-        db: ctx.components.db.clone(),
+        db: ctx.components.db,
         sender,
         rollup,
         view,

@@ -95,12 +95,11 @@ pub struct CheckedBatch {
     pub transactions: Vec<Arc<RecoveredTx>>,
 }
 
-/// Checks batch `b`, included in L1 block `included`, as the block after `head` (whose origin
-/// is `parent`), against what `view` knows of L1.
+/// Checks batch `b`, included in L1 block `included`, as the block after the head `head_hash`
+/// (whose origin is `parent`), against what `view` knows of L1. The caller picks batches by timestamp.
 pub fn check_batch(
     config: &RollupConfig,
     view: &L1View,
-    head: &Header,
     head_hash: B256,
     parent: OriginRef,
     b: &SingularBatch,
@@ -112,7 +111,6 @@ pub fn check_batch(
             head: head_hash,
         });
     }
-    debug_assert_eq!(b.timestamp, head.timestamp + config.block_time);
     let new_epoch = match b.epoch_number {
         n if n == parent.number => false,
         n if n == parent.number + 1 => true,
@@ -295,7 +293,6 @@ impl DerivedPayloads {
             match check_batch(
                 &self.config,
                 &view,
-                head,
                 head_hash,
                 parent,
                 &candidate.batch,
@@ -441,5 +438,182 @@ impl PayloadSource for DerivedPayloads {
         tokio::task::spawn_blocking(move || this.decide(&head))
             .await
             .map_err(|e| BuildError::Task(e.to_string()))?
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::BlockId;
+    use alloy_primitives::{Address, Bytes};
+
+    fn config() -> RollupConfig {
+        RollupConfig {
+            l1_chain_id: 900,
+            l2_chain_id: 28004,
+            genesis_l1: BlockId::default(),
+            genesis_l2: BlockId::default(),
+            l2_time: 1_000,
+            block_time: 2,
+            max_sequencer_drift: 600,
+            deposit_contract: Address::ZERO,
+            batcher: Address::ZERO,
+            base_fee_scalar: 0,
+            blob_base_fee_scalar: 0,
+            gas_limit: 30_000_000,
+            l1_confirmations: 0,
+            batch_inbox: Address::ZERO,
+            channel_timeout: 50,
+            seq_window_size: 100,
+        }
+    }
+
+    fn l1(n: u64) -> L1Block {
+        L1Block {
+            number: n,
+            hash: B256::with_last_byte(n as u8),
+            parent_hash: B256::with_last_byte(n.wrapping_sub(1) as u8),
+            timestamp: 1_000 + 12 * (n - 10),
+            base_fee: 1,
+            blob_base_fee: 1,
+            deposits: Vec::new(),
+            batches: Vec::new(),
+        }
+    }
+
+    /// A signed transfer on chain 28004.
+    fn transfer() -> Bytes {
+        use alloy::{
+            consensus::{SignableTransaction, TxEip1559},
+            eips::eip2718::Encodable2718,
+            signers::{SignerSync, local::PrivateKeySigner},
+        };
+        let key = PrivateKeySigner::from_bytes(&B256::repeat_byte(1)).unwrap();
+        let tx = TxEip1559 {
+            chain_id: 28004,
+            gas_limit: 21_000,
+            max_fee_per_gas: 1_000_000_000,
+            to: alloy_primitives::TxKind::Call(Address::repeat_byte(2)),
+            ..Default::default()
+        };
+        let sig = key.sign_hash_sync(&tx.signature_hash()).unwrap();
+        agnt2_primitives::OpTxEnvelope::Eip1559(tx.into_signed(sig))
+            .encoded_2718()
+            .into()
+    }
+
+    #[test]
+    fn batch_rules_table() {
+        let cfg = config();
+        let mut view = L1View::new(64);
+        for n in 10..=14 {
+            view.insert(l1(n));
+        }
+        let head_hash = B256::repeat_byte(0xaa);
+        let parent = OriginRef {
+            number: 10,
+            hash: l1(10).hash,
+            timestamp: l1(10).timestamp,
+            sequence_number: 2,
+        };
+        let good = SingularBatch {
+            parent_hash: head_hash,
+            epoch_number: 10,
+            epoch_hash: l1(10).hash,
+            timestamp: 1_012,
+            transactions: vec![transfer()],
+        };
+        let with = |f: &dyn Fn(&mut SingularBatch)| {
+            let mut b = good.clone();
+            f(&mut b);
+            b
+        };
+        let cases: Vec<(&str, SingularBatch, u64, Result<bool, &str>)> = vec![
+            ("same epoch", good.clone(), 11, Ok(false)),
+            (
+                "next epoch",
+                with(&|b| {
+                    b.epoch_number = 11;
+                    b.epoch_hash = l1(11).hash;
+                    b.timestamp = l1(11).timestamp;
+                }),
+                12,
+                Ok(true),
+            ),
+            (
+                "wrong parent",
+                with(&|b| b.parent_hash = B256::ZERO),
+                11,
+                Err("parent"),
+            ),
+            (
+                "epoch skipped",
+                with(&|b| {
+                    b.epoch_number = 12;
+                    b.epoch_hash = l1(12).hash;
+                }),
+                13,
+                Err("epoch 12 is not"),
+            ),
+            (
+                "epoch from another fork",
+                with(&|b| b.epoch_hash = B256::repeat_byte(9)),
+                11,
+                Err("hash is not L1's"),
+            ),
+            (
+                "before its origin",
+                with(&|b| {
+                    b.epoch_number = 11;
+                    b.epoch_hash = l1(11).hash;
+                    b.timestamp = l1(11).timestamp - 1;
+                }),
+                12,
+                Err("before its origin"),
+            ),
+            (
+                "past the drift",
+                with(&|b| b.timestamp = l1(10).timestamp + 601),
+                11,
+                Err("beyond the drift"),
+            ),
+            (
+                "past the sequencing window",
+                good.clone(),
+                111,
+                Err("sequencing window"),
+            ),
+            (
+                "an empty transaction",
+                with(&|b| b.transactions.push(Bytes::new())),
+                11,
+                Err("transaction 1: empty"),
+            ),
+            (
+                "a deposit",
+                with(&|b| b.transactions.insert(0, Bytes::from_static(&[0x7e, 0xc0]))),
+                11,
+                Err("transaction 0: deposits"),
+            ),
+            (
+                "garbage",
+                with(&|b| b.transactions.push(Bytes::from_static(&[0x02, 0x01]))),
+                11,
+                Err("transaction 1"),
+            ),
+        ];
+        for (what, batch, included, expected) in cases {
+            let got = check_batch(&cfg, &view, head_hash, parent, &batch, included);
+            match (got, expected) {
+                (Ok(c), Ok(new_epoch)) => {
+                    assert_eq!(c.new_epoch, new_epoch, "{what}");
+                    assert_eq!(c.transactions.len(), batch.transactions.len(), "{what}");
+                }
+                (Err(e), Err(msg)) => {
+                    assert!(e.to_string().contains(msg), "{what}: {e}")
+                }
+                (got, want) => panic!("{what}: got {got:?}, want {want:?}"),
+            }
+        }
     }
 }
