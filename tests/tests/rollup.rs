@@ -68,6 +68,7 @@ impl Devnet {
             .arg(dir.path().join("devnet"))
             .args(["--http.port", &free_port().to_string()])
             .args(["--l1.port", &free_port().to_string()])
+            .args(["--verifier.port", &free_port().to_string()])
             .args(["--proposer.interval", "3", "--builder", &builder])
             .env("RUST_LOG", "warn")
             .stdout(Stdio::null())
@@ -158,6 +159,40 @@ fn viem_op_stack_actions_work_unchanged_on_the_devnet() {
     assert_eq!(r["secondFinalize"], "refused", "{r}");
     assert_eq!(r["forcedSecondFinalize"], "reverted", "{r}");
     assert_eq!(r["portalPaidAgain"], "0", "{r}");
+    // The devnet's verifier rebuilt all of that from L1: the same block at the sequencer's head.
+    let rpc = |url: &str, method: &str, params: Value| -> Value {
+        let addr = url
+            .trim_start_matches("http://")
+            .parse()
+            .expect("rpc address");
+        let body = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params});
+        let (_, text) = agnt2_e2e::http_post(addr, &body.to_string());
+        serde_json::from_str::<Value>(&text).unwrap_or_default()["result"].clone()
+    };
+    let (l2, verifier) = (
+        info["l2Rpc"].as_str().expect("l2Rpc").to_string(),
+        info["verifierRpc"]
+            .as_str()
+            .expect("verifierRpc")
+            .to_string(),
+    );
+    let head = hex_u64(&rpc(&l2, "eth_blockNumber", json!([])));
+    wait_until("the verifier at the head", Duration::from_secs(120), || {
+        rpc(&verifier, "eth_blockNumber", json!([]))
+            .as_str()
+            .is_some_and(|n| {
+                u64::from_str_radix(n.trim_start_matches("0x"), 16).unwrap_or(0) >= head
+            })
+    });
+    let at = |url: &str| {
+        rpc(
+            url,
+            "eth_getBlockByNumber",
+            json!([format!("{head:#x}"), false]),
+        )["hash"]
+            .clone()
+    };
+    assert_eq!(at(&l2), at(&verifier), "block {head}");
 }
 
 /// anvil as L1, the contracts deployed with `agnt2 deploy`.
@@ -648,16 +683,30 @@ fn docker_compose_runs_what_the_binary_accepts() {
     let doc: serde_yaml::Value = serde_yaml::from_str(&text).expect("docker-compose.yml parses");
     let services = &doc["services"];
     assert!(services["l1"]["entrypoint"][0].as_str() == Some("anvil"));
-    let command = services["node"]["command"][0]
-        .as_str()
-        .expect("node command");
-    for part in command.split("&&") {
-        let words: Vec<&str> = part.split_whitespace().collect();
-        assert_eq!(words.first(), Some(&"agnt2"), "{part}");
-        let sub = words[1];
-        let help = run(Command::new(agnt2_bin()).args([sub, "--help"]));
-        for flag in words.iter().filter(|w| w.starts_with("--")) {
-            assert!(help.contains(flag), "agnt2 {sub} has no {flag}");
+    for service in ["node", "verifier"] {
+        let command = services[service]["command"][0]
+            .as_str()
+            .unwrap_or_else(|| panic!("{service} command"));
+        // The agnt2 commands (the verifier first waits for the deploy's files).
+        for part in command
+            .split("&&")
+            .filter(|p| p.trim().starts_with("agnt2"))
+        {
+            let words: Vec<&str> = part.split_whitespace().collect();
+            let sub = words[1];
+            let help = run(Command::new(agnt2_bin()).args([sub, "--help"]));
+            for flag in words.iter().filter(|w| w.starts_with("--")) {
+                assert!(help.contains(flag), "agnt2 {sub} has no {flag}");
+            }
+        }
+        // Keys come from the environment, under the names the binary reads.
+        let helps = ["node", "deploy"]
+            .map(|sub| run(Command::new(agnt2_bin()).args([sub, "--help"])))
+            .join("\n");
+        if let Some(env) = services[service]["environment"].as_mapping() {
+            for key in env.keys().filter_map(|k| k.as_str()) {
+                assert!(helps.contains(key), "agnt2 reads no {key}");
+            }
         }
     }
 }

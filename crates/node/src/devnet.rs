@@ -150,11 +150,12 @@ pub async fn run(args: DevnetArgs) -> eyre::Result<()> {
     let deployer = dev_key(0)?;
     let batcher = dev_key(BATCHER_KEY)?;
     let challenger = dev_key(CHALLENGER_KEY)?;
-    let config = agnt2_rollup::deploy::DeployConfig {
-        batcher: Some(address_of(&batcher)?),
-        challenger: Some(address_of(&challenger)?),
-        ..agnt2_rollup::deploy::DeployConfig::devnet()
-    };
+    let config = agnt2_rollup::deploy::DeployConfig::devnet();
+    if config.batcher != Some(address_of(&batcher)?)
+        || config.challenger != Some(address_of(&challenger)?)
+    {
+        bail!("the devnet's batcher and challenger are not dev accounts 7 and 8");
+    }
     let d = crate::rollup::deploy_with(&l1_rpc, &deployer, &config, dir).await?;
     let genesis = dir
         .join("genesis")

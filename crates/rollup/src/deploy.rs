@@ -88,9 +88,16 @@ impl Default for DeployConfig {
 }
 
 impl DeployConfig {
-    /// A devnet's: seconds instead of days, a small bond.
+    /// A devnet's: seconds instead of days, a small bond, and anvil's dev accounts 7 and 8 as
+    /// batcher and challenger (their own L1 nonces, apart from the deployer-proposer's).
     pub fn devnet() -> Self {
         Self {
+            batcher: Some(alloy_primitives::address!(
+                "0x14dC79964da2C08b23698B3D3cc7Ca32193d9955"
+            )),
+            challenger: Some(alloy_primitives::address!(
+                "0x23618e81E3f5cdF7f54C3d65f7FBc0aBf5B21E8f"
+            )),
             proof_maturity_delay: 6,
             finality_delay: 2,
             max_challenge_duration: 4,
