@@ -125,39 +125,48 @@ impl Node {
     /// Starts anvil (the reference L1/devnet client) on a free loopback port, so a test can run
     /// the same steps on both and compare. Killed on drop like a node.
     pub fn anvil(extra: &[&str]) -> Self {
-        let tmp = tempfile::tempdir().expect("tempdir");
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("free port")
-            .port();
-        let child = Command::new(tool("anvil"))
-            .args([
-                "--host",
-                "127.0.0.1",
-                "--port",
-                &port.to_string(),
-                "--silent",
-            ])
-            .args(extra)
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap_or_else(|e| panic!("starting anvil: {e}"));
-        let node = Self {
-            child,
-            addr: SocketAddr::from(([127, 0, 0, 1], port)),
-            datadir: tmp.path().to_path_buf(),
-            _tmp: Some(tmp),
-        };
-        let start = Instant::now();
-        while TcpStream::connect(node.addr).is_err() {
-            assert!(
-                start.elapsed() < Duration::from_secs(30),
-                "anvil did not listen within 30s"
-            );
-            std::thread::sleep(Duration::from_millis(20));
+        // A free port can be taken by another test between the probe and anvil's bind, so
+        // success is anvil itself saying it listens; a start that exits instead is retried.
+        for _ in 0..5 {
+            let tmp = tempfile::tempdir().expect("tempdir");
+            let port = std::net::TcpListener::bind("127.0.0.1:0")
+                .and_then(|l| l.local_addr())
+                .expect("free port")
+                .port();
+            let mut child = Command::new(tool("anvil"))
+                .args(["--host", "127.0.0.1", "--port", &port.to_string()])
+                .args(extra)
+                .stdout(Stdio::piped())
+                .stderr(Stdio::inherit())
+                .spawn()
+                .unwrap_or_else(|e| panic!("starting anvil: {e}"));
+            let stdout = child.stdout.take().expect("stdout");
+            let (tx, rx) = mpsc::channel();
+            std::thread::spawn(move || {
+                let mut said = false;
+                for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                    if !said && line.contains("Listening on") {
+                        said = true;
+                        let _ = tx.send(());
+                    }
+                }
+            });
+            match rx.recv_timeout(Duration::from_secs(30)) {
+                Ok(()) => {
+                    return Self {
+                        child,
+                        addr: SocketAddr::from(([127, 0, 0, 1], port)),
+                        datadir: tmp.path().to_path_buf(),
+                        _tmp: Some(tmp),
+                    };
+                }
+                Err(_) => {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                }
+            }
         }
-        node
+        panic!("anvil did not start in five attempts");
     }
 
     /// `http://addr`.

@@ -984,13 +984,16 @@ fn a_verifier_started_late_rebuilds_the_chain_from_l1_alone() {
 
     // Started after the fact, killed mid-derivation and restarted: it reaches the sequencer's
     // block hash and state root at every height, and every proposed output.
+    // It reads the blobs through the beacon API (anvil serves Fulu's blobs endpoint on its RPC
+    // port), where the sequencer read them with `anvil_getBlobByHash`.
     let vdir = tempfile::tempdir().expect("tmp");
-    let mut ver = chain.verifier(vdir.path(), &[]);
+    let beacon = chain.l1.url();
+    let mut ver = chain.verifier(vdir.path(), &["--l1.beacon", &beacon]);
     ver.wait_for("derivation under way", Duration::from_secs(120), |n| {
         n.block_number() >= 50
     });
     ver.kill9();
-    let ver = chain.verifier(vdir.path(), &[]);
+    let ver = chain.verifier(vdir.path(), &["--l1.beacon", &beacon]);
     ver.wait_for(
         "the verifier at the sequencer's head",
         Duration::from_secs(300),

@@ -37,6 +37,10 @@ pub struct RollupArgs {
     /// L1 JSON-RPC endpoint.
     #[arg(long = "l1.rpc", alias = "l1-rpc", value_name = "URL")]
     pub l1_rpc: Option<String>,
+    /// Beacon API endpoint (`http://`) to read blobs from, instead of the L1 node's
+    /// `anvil_getBlobByHash` (which only anvil serves).
+    #[arg(long = "l1.beacon", value_name = "URL")]
+    pub l1_beacon: Option<String>,
     /// How often to poll L1 for new blocks.
     #[arg(long = "l1.poll-interval", default_value = "500ms", value_parser = crate::parse_duration)]
     pub l1_poll: Duration,
@@ -138,7 +142,13 @@ impl Rollup {
         let config = Arc::new(rollup.rollup_config(&ext));
         check_chain(&config, spec, &db)?;
         let url = args.l1_rpc.as_deref().unwrap_or_default();
-        let client = L1Client::new(url, Duration::from_secs(10))?;
+        let mut client = L1Client::new(url, Duration::from_secs(10))?;
+        if let Some(beacon) = &args.l1_beacon {
+            client = client.with_beacon(agnt2_rollup::blobs::BeaconBlobs::new(
+                beacon,
+                Duration::from_secs(10),
+            )?);
+        }
         let l1_id = client
             .chain_id()
             .await

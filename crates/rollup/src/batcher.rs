@@ -150,7 +150,9 @@ impl Batcher {
 
     /// The newest L2 block known to be on L1: read back by the sequencer, or posted by this
     /// run in an L1 block that is still canonical (or not yet seen by the view).
-    fn posted_through(&mut self) -> u64 {
+    fn posted_through(&mut self, head: u64) -> u64 {
+        // Blocks the sequencer unwound are not posted, whatever was sent for them.
+        self.posted.retain(|p| p.last_l2 <= head);
         let view = self.view.lock();
         self.posted
             .retain(|p| view.is_canonical(p.l1_number, p.l1_hash) != Some(false));
@@ -163,8 +165,8 @@ impl Batcher {
 
     /// Posts one channel of the blocks after what is on L1, if any; returns whether it did.
     async fn post_next(&mut self) -> Result<bool, BoxError> {
-        let from = self.posted_through() + 1;
         let head = self.db.head()?.map_or(0, |(n, _)| n);
+        let from = self.posted_through(head) + 1;
         if from > head {
             return Ok(false);
         }
@@ -273,16 +275,35 @@ pub async fn run_batcher(
     published: PublishedHead,
     cfg: BatcherConfig,
 ) -> Result<(), BoxError> {
+    // Blobs need an L1 with blob gas, and a node that serves them back: the sequencer reads its
+    // own batches back to know what is published, as every verifier reads them.
+    let blob_gas = sender
+        .client()
+        .block("latest")
+        .await?
+        .header
+        .excess_blob_gas
+        .is_some();
+    let served = sender.client().serves_blobs().await?;
     let blobs = match cfg.data_availability {
-        DataAvailability::Blobs => true,
+        DataAvailability::Blobs => {
+            if !served {
+                tracing::warn!(
+                    "--batcher.data-availability blobs, but the L1 node does not serve blobs \
+                     (anvil_getBlobByHash): nodes reading this chain from it will stall"
+                );
+            }
+            true
+        }
         DataAvailability::Calldata => false,
-        DataAvailability::Auto => sender
-            .client()
-            .block("latest")
-            .await?
-            .header
-            .excess_blob_gas
-            .is_some(),
+        DataAvailability::Auto => {
+            if blob_gas && !served {
+                tracing::warn!(
+                    "L1 has blobs but its node does not serve them back; posting calldata"
+                );
+            }
+            blob_gas && served
+        }
     };
     settle_pending(&sender).await?;
     // Let the watcher read L1 up to now, so what was in flight is read back before posting.

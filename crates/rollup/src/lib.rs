@@ -11,6 +11,7 @@
 
 pub mod batch;
 pub mod batcher;
+pub mod blobs;
 pub mod challenger;
 pub mod channel;
 mod config;

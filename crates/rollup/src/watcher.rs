@@ -5,7 +5,7 @@
 //! re-reads it). An L1 endpoint that goes away is retried every poll; the view just stops
 //! growing, and the sequencer carries on within its drift.
 
-use std::{sync::Arc, time::Duration};
+use std::{collections::HashMap, sync::Arc, time::Duration};
 
 use alloy::rpc::types::{Block, Log};
 use alloy_primitives::{Address, B256, Bytes, U64};
@@ -19,6 +19,7 @@ use parking_lot::Mutex;
 use crate::{
     TRANSACTION_DEPOSITED,
     batch::data_from_blob,
+    blobs::BeaconBlobs,
     channel::BatcherTx,
     decode_deposit,
     view::{L1Block, L1View},
@@ -58,12 +59,20 @@ pub enum L1Error {
     /// The L1 node does not serve a blob a batch names.
     #[error("L1 node has no blob {0}")]
     MissingBlob(B256),
+    /// The beacon API failed or answered something else.
+    #[error("beacon API: {0}")]
+    Beacon(String),
+    /// Block `0`'s data cannot be read before its child exists (its blobs are named by the
+    /// child's beacon root); read it next round.
+    #[error("L1 block {0} is read once its child exists")]
+    NotYet(u64),
 }
 
 /// A minimal L1 JSON-RPC client (what derivation reads).
 #[derive(Debug, Clone)]
 pub struct L1Client {
     http: HttpClient,
+    beacon: Option<BeaconBlobs>,
 }
 
 impl L1Client {
@@ -73,7 +82,14 @@ impl L1Client {
             http: HttpClientBuilder::default()
                 .request_timeout(timeout)
                 .build(url)?,
+            beacon: None,
         })
+    }
+
+    /// Reads blobs from a beacon node instead of the L1 node's `anvil_getBlobByHash`.
+    pub fn with_beacon(mut self, beacon: BeaconBlobs) -> Self {
+        self.beacon = Some(beacon);
+        self
     }
 
     /// The underlying client, for calls derivation does not make.
@@ -125,13 +141,67 @@ impl L1Client {
         blob.ok_or(L1Error::MissingBlob(versioned_hash))
     }
 
+    /// Whether the L1 node serves blobs by versioned hash (anvil does; geth and most providers
+    /// do not, and blobs then have to come from a beacon node).
+    pub async fn serves_blobs(&self) -> Result<bool, L1Error> {
+        if self.beacon.is_some() {
+            return Ok(true);
+        }
+        match self.blob(B256::ZERO).await {
+            Ok(_) | Err(L1Error::MissingBlob(_)) => Ok(true),
+            Err(L1Error::Rpc(jsonrpsee::core::client::Error::Call(_))) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The blobs `wanted` of L1 block `number` (`hash`), by versioned hash: from the beacon
+    /// node when one is configured, else from the L1 node.
+    async fn fetch_blobs(
+        &self,
+        number: u64,
+        hash: B256,
+        wanted: &[B256],
+    ) -> Result<HashMap<B256, Bytes>, L1Error> {
+        let Some(beacon) = &self.beacon else {
+            let mut out = HashMap::new();
+            for vh in wanted {
+                out.insert(*vh, self.blob(*vh).await?);
+            }
+            return Ok(out);
+        };
+        let child = match self.block(&format!("{:#x}", number + 1)).await {
+            Ok(b) => b,
+            Err(L1Error::MissingBlock(_)) => return Err(L1Error::NotYet(number)),
+            Err(e) => return Err(e),
+        };
+        if child.header.parent_hash != hash {
+            // Reorged between the reads; the round starts again.
+            return Err(L1Error::NotYet(number));
+        }
+        let id = match child.header.parent_beacon_block_root {
+            Some(root) if !root.is_zero() => root.to_string(),
+            _ => hash.to_string(),
+        };
+        let got = beacon.blobs(&id, wanted).await?;
+        if let Some(missing) = wanted.iter().find(|vh| !got.contains_key(*vh)) {
+            return Err(L1Error::MissingBlob(*missing));
+        }
+        Ok(got)
+    }
+
     /// The batcher data of the BatchInbox's `BatchCommitted` logs: the calldata of each
     /// transaction sent straight to the inbox, or the payloads of its blobs. A transaction
     /// that reached the inbox through another contract carries no batch of its own and is
-    /// skipped, as is a blob that does not decode (its data item is left empty, which
-    /// derivation refuses like any garbled data).
-    async fn batcher_txs(&self, inbox: Address, logs: &[Log]) -> Result<Vec<BatcherTx>, L1Error> {
-        let mut out = Vec::new();
+    /// skipped. A blob that does not decode leaves its data item empty, which derivation
+    /// refuses like any garbled data; a blob that cannot be fetched is an error (retried).
+    async fn batcher_txs(
+        &self,
+        inbox: Address,
+        logs: &[Log],
+        number: u64,
+        block_hash: B256,
+    ) -> Result<Vec<BatcherTx>, L1Error> {
+        let mut found = Vec::new();
         for log in logs {
             let Ok(ev) = log.log_decode::<BatchCommitted>() else {
                 continue;
@@ -152,19 +222,36 @@ impl L1Client {
             if to != Some(inbox) {
                 continue;
             }
-            let ev = ev.inner.data;
+            let input: Bytes = tx
+                .get("input")
+                .and_then(|v| serde_json::from_value(v.clone()).ok())
+                .unwrap_or_default();
+            found.push((hash, ev.inner.data, input));
+        }
+        let wanted: Vec<B256> = found
+            .iter()
+            .filter(|(_, ev, _)| ev.blob)
+            .flat_map(|(_, ev, _)| ev.commitments.iter().copied())
+            .collect();
+        let blobs = if wanted.is_empty() {
+            HashMap::new()
+        } else {
+            self.fetch_blobs(number, block_hash, &wanted).await?
+        };
+        let mut out = Vec::with_capacity(found.len());
+        for (hash, ev, input) in found {
             let data = if ev.blob {
-                let mut items = Vec::with_capacity(ev.commitments.len());
-                for vh in &ev.commitments {
-                    let blob = self.blob(*vh).await?;
-                    items.push(data_from_blob(&blob).map(Bytes::from).unwrap_or_default());
-                }
-                items
+                ev.commitments
+                    .iter()
+                    .map(|vh| {
+                        blobs
+                            .get(vh)
+                            .and_then(|b| data_from_blob(b).ok())
+                            .map(Bytes::from)
+                            .unwrap_or_default()
+                    })
+                    .collect()
             } else {
-                let input: Bytes = tx
-                    .get("input")
-                    .and_then(|v| serde_json::from_value(v.clone()).ok())
-                    .unwrap_or_default();
                 if ev.commitments.first() != Some(&alloy_primitives::keccak256(&input)) {
                     continue;
                 }
@@ -194,7 +281,7 @@ impl L1Client {
                     .request("eth_getLogs", rpc_params![filter])
                     .await?;
                 inbox_logs.sort_by_key(|l| l.log_index);
-                self.batcher_txs(inbox, &inbox_logs).await?
+                self.batcher_txs(inbox, &inbox_logs, number, h.hash).await?
             }
             None => Vec::new(),
         };
@@ -300,7 +387,11 @@ impl L1Watcher {
         let mut next = self.view.lock().head().map_or(self.start, |b| b.number + 1);
         // Read at most a bounded batch per round, so a long catch-up still reports progress.
         while next <= head {
-            let block = self.client.l1_block(next, self.contracts).await?;
+            let block = match self.client.l1_block(next, self.contracts).await {
+                Ok(b) => b,
+                Err(L1Error::NotYet(_)) => break,
+                Err(e) => return Err(e),
+            };
             let attaches = self
                 .view
                 .lock()
