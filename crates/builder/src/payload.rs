@@ -428,8 +428,14 @@ impl BlockBuilder {
         let mut forced = Vec::with_capacity(1 + attrs.transactions.len());
         forced.push(l1_info_deposit(&l1, attrs.sequence_number));
         forced.extend(attrs.transactions.iter().cloned());
-        let (mut executed, mut changes, mut invalid, mut parallel) =
-            self.execute_payload(&next, &forced, &txs)?;
+        let (mut executed, mut changes, mut invalid, mut parallel) = if attrs.batch.is_some() {
+            // A derived block's order is the batch's: the parallel executor may order what it
+            // can predict first, so derived blocks run in order on the reference path.
+            let (executed, changes, invalid) = self.execute_sequential(&next, &forced, &txs)?;
+            (executed, changes, invalid, None)
+        } else {
+            self.execute_payload(&next, &forced, &txs)?
+        };
         if attrs.batch.is_some() && executed.transactions.len() < forced.len() + txs.len() {
             // Holocene: a derived block whose batch transactions are not all valid becomes
             // the deposit-only block, so the chain still advances.
@@ -440,7 +446,8 @@ impl BlockBuilder {
                 "derived block has invalid transactions; building it deposit-only"
             );
             metrics::counter!("agnt2_derived_blocks_replaced_total").increment(1);
-            (executed, changes, invalid, parallel) = self.execute_payload(&next, &forced, &[])?;
+            let (e, c, _) = self.execute_sequential(&next, &forced, &[])?;
+            (executed, changes, parallel) = (e, c, None);
             invalid.clear();
         }
         record_parallel_stats(parallel.as_ref());

@@ -21,8 +21,8 @@ use parking_lot::Mutex;
 use crate::{
     L1Sender, RollupConfig,
     batch::{
-        BLOB_CAPACITY, ChannelId, FRAME_OVERHEAD, Frame, SingularBatch, blob_from_data,
-        encode_batcher_data, encode_channel, split_channel,
+        BLOB_CAPACITY, ChannelId, FRAME_OVERHEAD, Frame, MAX_FRAME_LEN, SingularBatch,
+        blob_from_data, encode_batcher_data, encode_channel, split_channel,
     },
     l1info::origin_of,
     published::PublishedHead,
@@ -141,6 +141,7 @@ impl Batcher {
             (
                 self.cfg
                     .max_frame_size
+                    .min(MAX_FRAME_LEN)
                     .saturating_sub(1 + FRAME_OVERHEAD)
                     .max(1),
                 1,
@@ -185,6 +186,18 @@ impl Batcher {
             chosen.push(b);
         }
         let last = from + chosen.len() as u64 - 1;
+        let l1_head = self.view.lock().head().map_or(0, |h| h.number);
+        if let Some(first) = chosen.first()
+            && first.epoch_number + self.rollup.seq_window_size < l1_head
+        {
+            // Verifiers will not take it any more; they derive a deposit-only block there.
+            tracing::error!(
+                l2_block = from,
+                epoch = first.epoch_number,
+                "block is past its sequencing window on L1; verifiers derive it deposit-only"
+            );
+            metrics::counter!("agnt2_batcher_window_missed_total").increment(1);
+        }
         let channel = encode_channel(&chosen);
         let id: ChannelId = rand::random();
         let frames = split_channel(id, &channel, frame_data);

@@ -91,14 +91,19 @@ impl BeaconBlobs {
         }
         let answer: Answer = serde_json::from_slice(&body)
             .map_err(|e| L1Error::Beacon(format!("{url}: bad answer: {e}")))?;
-        let mut out = HashMap::new();
-        for blob in answer.data {
-            if let Some(h) = versioned_hash(&blob)
-                && wanted.contains(&h)
-            {
-                out.insert(h, blob);
+        let wanted = wanted.to_vec();
+        tokio::task::spawn_blocking(move || {
+            let mut out = HashMap::new();
+            for blob in answer.data {
+                if let Some(h) = versioned_hash(&blob)
+                    && wanted.contains(&h)
+                {
+                    out.insert(h, blob);
+                }
             }
-        }
-        Ok(out)
+            out
+        })
+        .await
+        .map_err(|e| L1Error::Beacon(e.to_string()))
     }
 }

@@ -1,6 +1,7 @@
 //! Output checking and the permissioned challenger, run by a verifier: every game of the
 //! respected type that the DisputeGameFactory holds is compared, once this node has derived
-//! its L2 block, against the output root this node computes for that block. A mismatch is
+//! its L2 block from finalized L1 data, against the output root this node computes for that
+//! block. A mismatch is
 //! reported (an error log, `agnt2_output_mismatches_total`, and `optimism_outputAtBlock` for
 //! comparing by hand); with the challenger key the game is invalidated (`challenge()`) while
 //! its window is open, so no withdrawal proven against it can finalize.
@@ -133,7 +134,9 @@ impl OutputChecker {
             }
             self.next_index += 1;
         }
-        let head = self.db.head()?.map_or(0, |(n, _)| n);
+        // Only against blocks derived from finalized L1 data: a challenge cannot be taken back,
+        // and a block on L1 data that may still reorg could be derived otherwise later.
+        let head = self.db.finalized()?.unwrap_or(0);
         let mut verdicts = Vec::new();
         let mut waiting = Vec::new();
         for p in std::mem::take(&mut self.pending) {

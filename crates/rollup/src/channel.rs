@@ -10,6 +10,9 @@ use crate::batch::{
     BatchError, ChannelId, Frame, MAX_CHANNEL_LEN, SingularBatch, decode_channel, parse_frames,
 };
 
+/// Most bytes all open channels may hold together.
+pub const MAX_BANK_LEN: usize = 100_000_000;
+
 /// Batcher data one L1 transaction carried: its calldata, or the payload of each of its blobs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BatcherTx {
@@ -52,6 +55,8 @@ pub struct IngestReport {
 #[derive(Debug)]
 pub struct ChannelBank {
     channels: HashMap<ChannelId, PendingChannel>,
+    /// Bytes all open channels hold.
+    total: usize,
     /// A channel must be complete within this many L1 blocks of its first frame.
     timeout: u64,
 }
@@ -61,6 +66,7 @@ impl ChannelBank {
     pub fn new(timeout: u64) -> Self {
         Self {
             channels: HashMap::new(),
+            total: 0,
             timeout,
         }
     }
@@ -80,7 +86,15 @@ impl ChannelBank {
     ) -> Vec<IncludedBatch> {
         let timeout = self.timeout;
         let before = self.channels.len();
-        self.channels.retain(|_, c| l1 <= c.opened + timeout);
+        let mut freed = 0;
+        self.channels.retain(|_, c| {
+            let keep = l1 <= c.opened.saturating_add(timeout);
+            if !keep {
+                freed += c.size;
+            }
+            keep
+        });
+        self.total -= freed;
         report.dropped_channels += before - self.channels.len();
         let mut out = Vec::new();
         for tx in txs {
@@ -118,17 +132,40 @@ impl ChannelBank {
         if f.last {
             c.last = Some(f.number);
             // Frames after the last one that arrived early are not part of the channel.
-            let dropped = c.frames.split_off(&(f.number + 1));
-            c.size -= dropped.values().map(|d| d.len()).sum::<usize>();
-            report.ignored_frames += dropped.len();
+            if let Some(after) = f.number.checked_add(1) {
+                let dropped = c.frames.split_off(&after);
+                let bytes = dropped.values().map(|d| d.len()).sum::<usize>();
+                c.size -= bytes;
+                self.total -= bytes;
+                report.ignored_frames += dropped.len();
+            }
         }
         c.size += f.data.len();
+        self.total += f.data.len();
         c.frames.insert(f.number, f.data);
         if c.size > MAX_CHANNEL_LEN {
+            self.total -= c.size;
             self.channels.remove(&f.channel);
             report.dropped_channels += 1;
             return;
         }
+        // All open channels together are bounded too: the oldest go first (OP's rule).
+        while self.total > MAX_BANK_LEN {
+            let Some((oldest, size)) = self
+                .channels
+                .iter()
+                .min_by_key(|(id, c)| (c.opened, **id))
+                .map(|(id, c)| (*id, c.size))
+            else {
+                break;
+            };
+            self.channels.remove(&oldest);
+            self.total -= size;
+            report.dropped_channels += 1;
+        }
+        let Some(c) = self.channels.get(&f.channel) else {
+            return;
+        };
         let complete = c
             .last
             .is_some_and(|last| c.frames.len() == usize::from(last) + 1);
@@ -138,6 +175,7 @@ impl ChannelBank {
         let Some(c) = self.channels.remove(&f.channel) else {
             return;
         };
+        self.total -= c.size;
         let data: Vec<u8> = c.frames.values().flat_map(|d| d.iter().copied()).collect();
         match decode_channel(&data) {
             Ok(batches) => out.extend(batches.into_iter().map(|batch| IncludedBatch {
@@ -248,5 +286,35 @@ mod tests {
         let mut r = IngestReport::default();
         assert!(bank.ingest(1, &[tx(&frames)], &mut r).is_empty());
         assert_eq!(r.dropped_channels, 1);
+    }
+
+    #[test]
+    fn hostile_frame_numbers_and_sizes_are_bounded() {
+        let mut bank = ChannelBank::new(10);
+        let mut r = IngestReport::default();
+        // A last frame numbered u16::MAX: no overflow, the channel just never completes.
+        let f = Frame {
+            channel: [8; 16],
+            number: u16::MAX,
+            data: Bytes::from_static(b"x"),
+            last: true,
+        };
+        assert!(bank.ingest(1, &[tx(&[f])], &mut r).is_empty());
+        assert_eq!(bank.open(), 1);
+        // Many channels together stay under the bank's byte limit: the oldest go first.
+        let big = Bytes::from(vec![1u8; 900_000]);
+        for i in 0..120u32 {
+            let mut id = [0u8; 16];
+            id[..4].copy_from_slice(&i.to_be_bytes());
+            let f = Frame {
+                channel: id,
+                number: 0,
+                data: big.clone(),
+                last: false,
+            };
+            bank.ingest(2 + u64::from(i) / 100, &[tx(&[f])], &mut r);
+        }
+        assert!(bank.total <= MAX_BANK_LEN);
+        assert!(r.dropped_channels >= 10, "{r:?}");
     }
 }

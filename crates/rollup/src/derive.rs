@@ -180,8 +180,8 @@ struct Pipeline {
     report: IngestReport,
 }
 
-/// Most L1 blocks read per decision, so a long catch-up still builds blocks as it goes.
-const L1_BLOCKS_PER_STEP: usize = 64;
+/// Most batches waiting (read but not yet used) before the oldest are dropped.
+const MAX_QUEUED_BATCHES: usize = 10_000;
 
 /// The verifier's [`PayloadSource`].
 #[derive(Debug, Clone)]
@@ -229,7 +229,10 @@ impl DerivedPayloads {
     }
 
     fn reset(&self, p: &mut Pipeline, head: u64) -> Result<(), BuildError> {
-        p.next_l1 = Self::reset_point(&self.config, &self.db, head)?;
+        // From the finalized block's origin: the batches of every block not yet finalized are
+        // read again, so finality can be followed after the reset as well.
+        let finalized = self.db.finalized()?.unwrap_or(0).min(head);
+        p.next_l1 = Self::reset_point(&self.config, &self.db, finalized)?;
         p.bank = ChannelBank::new(self.config.channel_timeout);
         p.queue.clear();
         p.read.clear();
@@ -239,15 +242,28 @@ impl DerivedPayloads {
         Ok(())
     }
 
+    /// The L2 block a batch with `timestamp` is for.
+    fn block_of(&self, timestamp: u64) -> Option<u64> {
+        let offset = timestamp.checked_sub(self.config.l2_time)?;
+        if offset % self.config.block_time != 0 {
+            return None;
+        }
+        self.config
+            .genesis_l2
+            .number
+            .checked_add(offset / self.config.block_time)
+    }
+
     /// What to do on top of `head` (see the module doc).
     pub fn decide(&self, head: &Header) -> Result<SequencerAction, BuildError> {
-        let view = self.view.lock();
+        let mut view = self.view.lock();
         let mut p = self.state.lock();
         let head_hash = head.hash_slow();
         if p.reset_for.is_none() {
             self.reset(&mut p, head.number)?;
         }
-        // Data already read was reorged away: unwind what it derived, read again.
+        // Data already read was reorged away: unwind every block derived from it (the first
+        // such block and all after it), then read again.
         let reorged = p
             .read
             .iter()
@@ -256,17 +272,11 @@ impl DerivedPayloads {
         if let Some(r) = reorged {
             let target = p
                 .derived_from
-                .iter()
-                .rev()
-                .find(|(_, l1)| **l1 < r)
+                .range(..=head.number)
+                .filter(|(_, l1)| **l1 >= r)
                 .map(|(l2, _)| *l2)
-                .unwrap_or(head.number)
-                .min(head.number);
-            let target = if p.derived_from.range(..=head.number).any(|(_, l1)| *l1 >= r) {
-                target
-            } else {
-                head.number
-            };
+                .min()
+                .map_or(head.number, |first| first - 1);
             tracing::warn!(
                 l1_block = r,
                 l2_unwind_to = target,
@@ -283,13 +293,46 @@ impl DerivedPayloads {
             self.reset(&mut p, target)?;
             return Ok(SequencerAction::Unwind(target));
         }
-        self.read_l1(&mut p, &view);
-        self.update_heads(head.number, &p, &view)?;
-
         let expected = head.timestamp + self.config.block_time;
+        // The batch for the next block can only come from L1 blocks within the head's
+        // sequencing window; what is included later does not count for it. This keeps the
+        // choice independent of how far ahead this node has read.
+        let window_end = parent.number + self.config.seq_window_size;
+        // Read L1 only as far as it takes to find a candidate (pull, as op-node does).
+        while !p
+            .queue
+            .iter()
+            .any(|b| b.batch.timestamp == expected && b.l1_block <= window_end)
+            && p.next_l1 <= window_end
+            && self.read_l1_block(&mut p, &view)
+        {}
+        // The view keeps what derivation still needs (the head's origin on).
+        view.set_pin(Some(parent.number.min(p.next_l1).saturating_sub(1)));
+        self.update_heads(head.number, &mut p, &view)?;
+
+        // Batches for blocks already derived are replays; each still tells where its block's
+        // data sits on L1 (for finality after a reset).
+        let old: Vec<IncludedBatch> = p
+            .queue
+            .iter()
+            .filter(|b| b.batch.timestamp < expected)
+            .cloned()
+            .collect();
+        for b in old {
+            if let Some(n) = self.block_of(b.batch.timestamp)
+                && n > self.config.genesis_l2.number
+                && n <= head.number
+                && self.db.block_hash(n - 1)? == Some(b.batch.parent_hash)
+            {
+                p.derived_from.entry(n).or_insert(b.l1_block);
+            }
+        }
         p.queue.retain(|b| b.batch.timestamp >= expected);
         while let Some(pos) = p.queue.iter().position(|b| b.batch.timestamp == expected) {
             let candidate = p.queue.remove(pos);
+            if candidate.l1_block > window_end {
+                continue;
+            }
             match check_batch(
                 &self.config,
                 &view,
@@ -325,9 +368,8 @@ impl DerivedPayloads {
                 }
             }
         }
-        // No batch: once L1 is a sequencing window past the head's origin, no batch for
-        // this block can still come; fill it deposit-only.
-        if p.next_l1 > parent.number + self.config.seq_window_size {
+        // No batch from any L1 block of the window: fill the block deposit-only.
+        if p.next_l1 > window_end {
             let Some(current) = view.get(parent.number).filter(|b| b.hash == parent.hash) else {
                 return Ok(SequencerAction::Wait);
             };
@@ -342,8 +384,7 @@ impl DerivedPayloads {
                 l2_block = head.number + 1,
                 "no batch within the sequencing window; deriving a deposit-only block"
             );
-            let from = p.next_l1 - 1;
-            p.derived_from.insert(head.number + 1, from);
+            p.derived_from.insert(head.number + 1, window_end);
             return Ok(SequencerAction::Build(Box::new(self.attributes(
                 head_hash,
                 expected,
@@ -383,43 +424,49 @@ impl DerivedPayloads {
         }
     }
 
-    /// Reads the confirmed L1 blocks the view has past the cursor into the channel bank.
-    fn read_l1(&self, p: &mut Pipeline, view: &L1View) {
-        let Some(head) = view.head() else {
-            return;
-        };
-        let confirmed = head.number.saturating_sub(self.config.l1_confirmations);
-        let mut steps = 0;
-        while p.next_l1 <= confirmed && steps < L1_BLOCKS_PER_STEP {
-            let Some(block) = view.get(p.next_l1) else {
-                break;
-            };
-            let n = p.next_l1;
-            let mut report = std::mem::take(&mut p.report);
-            let batches = p.bank.ingest(n, &block.batches, &mut report);
-            p.report = report;
-            p.queue.extend(batches);
-            p.read.insert(n, block.hash);
-            while p.read.len() > 4 * self.config.channel_timeout as usize + 64 {
-                p.read.pop_first();
-            }
-            p.next_l1 += 1;
-            steps += 1;
+    /// Reads the next confirmed L1 block of the view into the channel bank; `false` when
+    /// there is none yet.
+    fn read_l1_block(&self, p: &mut Pipeline, view: &L1View) -> bool {
+        let confirmed = view
+            .head()
+            .map(|h| h.number.saturating_sub(self.config.l1_confirmations));
+        if confirmed.is_none_or(|c| p.next_l1 > c) {
+            return false;
         }
-        metrics::gauge!("agnt2_derivation_l1_block").set(p.next_l1.saturating_sub(1) as f64);
+        let Some(block) = view.get(p.next_l1) else {
+            return false;
+        };
+        let n = p.next_l1;
+        let mut report = std::mem::take(&mut p.report);
+        let batches = p.bank.ingest(n, &block.batches, &mut report);
+        p.report = report;
+        p.queue.extend(batches);
+        if p.queue.len() > MAX_QUEUED_BATCHES {
+            // Hostile or far-future data: the oldest read go first.
+            let excess = p.queue.len() - MAX_QUEUED_BATCHES;
+            p.queue.drain(..excess);
+        }
+        p.read.insert(n, block.hash);
+        p.next_l1 += 1;
+        metrics::gauge!("agnt2_derivation_l1_block").set(n as f64);
+        true
     }
 
-    /// Every derived block is safe (its data is on L1); finalized are those derived from L1
-    /// blocks L1 has finalized.
-    fn update_heads(&self, head: u64, p: &Pipeline, view: &L1View) -> Result<(), BuildError> {
-        let finalized = p
-            .derived_from
-            .range(..=head)
-            .rev()
-            .find(|(_, l1)| **l1 <= view.finalized)
-            .map(|(l2, _)| *l2);
-        let old = self.db.finalized()?.unwrap_or(0);
-        let finalized = finalized.unwrap_or(old).max(old).min(head);
+    /// Every derived block is safe (its data is on L1). Finalized is the newest block with
+    /// every block up to it derived from L1 blocks L1 has finalized.
+    fn update_heads(&self, head: u64, p: &mut Pipeline, view: &L1View) -> Result<(), BuildError> {
+        let old = self.db.finalized()?.unwrap_or(0).min(head);
+        let mut finalized = old;
+        while finalized < head
+            && p.derived_from
+                .get(&(finalized + 1))
+                .is_some_and(|l1| *l1 <= view.finalized)
+        {
+            finalized += 1;
+        }
+        // What is finalized on L1 cannot be reorged: forget it.
+        p.derived_from = p.derived_from.split_off(&finalized);
+        p.read = p.read.split_off(&view.finalized.min(p.next_l1));
         if self.db.safe()? != Some(head) || finalized != old {
             self.db.set_forkchoice(head, finalized)?;
         }

@@ -170,14 +170,19 @@ impl L1Sender {
         to: Address,
         blobs: Vec<Blob>,
     ) -> Result<TransactionReceipt, SendError> {
-        let kzg = EnvKzgSettings::Default.get();
-        let v4844 = BlobTransactionSidecar::try_from_blobs_with_settings(blobs.clone(), kzg)
-            .map_err(|e| SendError::Kzg(e.to_string()))?;
-        let sidecars = Sidecars {
-            hashes: v4844.versioned_hashes().collect(),
-            v4844,
-            v7594: BlobTransactionSidecarEip7594::try_from_blobs_with_settings(blobs, kzg).ok(),
-        };
+        // Commitments and proofs take a while (cell proofs above all): off the async threads.
+        let sidecars = tokio::task::spawn_blocking(move || -> Result<Sidecars, SendError> {
+            let kzg = EnvKzgSettings::Default.get();
+            let v4844 = BlobTransactionSidecar::try_from_blobs_with_settings(blobs.clone(), kzg)
+                .map_err(|e| SendError::Kzg(e.to_string()))?;
+            Ok(Sidecars {
+                hashes: v4844.versioned_hashes().collect(),
+                v4844,
+                v7594: BlobTransactionSidecarEip7594::try_from_blobs_with_settings(blobs, kzg).ok(),
+            })
+        })
+        .await
+        .map_err(|e| SendError::Kzg(e.to_string()))??;
         self.send_tx(Some(to), U256::ZERO, Bytes::new(), Some(sidecars))
             .await
     }

@@ -97,6 +97,10 @@ impl PublishedBatches {
             while next <= h {
                 let Some(block) = view.get(next) else { break };
                 for b in self.bank.ingest(next, &block.batches, &mut report) {
+                    // A batch included after its sequencing window is one verifiers refuse.
+                    if b.l1_block > b.batch.epoch_number.saturating_add(config.seq_window_size) {
+                        continue;
+                    }
                     if let Some(n) = self.matches(config, db, &b.batch, l2_head)? {
                         self.posted.entry(n).or_insert(b.l1_block);
                     }
@@ -141,7 +145,13 @@ impl PublishedBatches {
         if offset % config.block_time != 0 {
             return Ok(None);
         }
-        let n = config.genesis_l2.number + offset / config.block_time;
+        let Some(n) = config
+            .genesis_l2
+            .number
+            .checked_add(offset / config.block_time)
+        else {
+            return Ok(None);
+        };
         if n == config.genesis_l2.number || n > l2_head {
             return Ok(None);
         }

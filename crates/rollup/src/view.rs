@@ -40,6 +40,9 @@ pub struct L1View {
     pub finalized: u64,
     /// Most blocks kept.
     pub capacity: usize,
+    /// Blocks from this number on are kept even past the capacity (a consumer still needs
+    /// them); the watcher then stops reading ahead until the consumer moves on.
+    pin: Option<u64>,
 }
 
 impl L1View {
@@ -64,8 +67,27 @@ impl L1View {
         }
         self.blocks.insert(n, block);
         while self.blocks.len() > self.capacity {
+            if self
+                .pin
+                .is_some_and(|p| self.oldest().is_some_and(|o| o >= p))
+            {
+                break;
+            }
             self.blocks.pop_first();
         }
+    }
+
+    /// Keeps the blocks from `pin` on (see the field).
+    pub fn set_pin(&mut self, pin: Option<u64>) {
+        self.pin = pin;
+    }
+
+    /// Whether reading more would evict a pinned block.
+    pub fn is_full(&self) -> bool {
+        self.blocks.len() >= self.capacity
+            && self
+                .pin
+                .is_some_and(|p| self.oldest().is_some_and(|o| o >= p))
     }
 
     /// Forgets the blocks from `number` on (they are no longer canonical).

@@ -165,7 +165,21 @@ impl L1Client {
         let Some(beacon) = &self.beacon else {
             let mut out = HashMap::new();
             for vh in wanted {
-                out.insert(*vh, self.blob(*vh).await?);
+                let blob = self.blob(*vh).await?;
+                // The node is not trusted for the data: the blob must be the one committed to.
+                let hash = {
+                    let b = blob.clone();
+                    tokio::task::spawn_blocking(move || crate::blobs::versioned_hash(&b))
+                        .await
+                        .ok()
+                        .flatten()
+                };
+                if hash != Some(*vh) {
+                    return Err(L1Error::Beacon(format!(
+                        "blob served for {vh} does not match it"
+                    )));
+                }
+                out.insert(*vh, blob);
             }
             return Ok(out);
         };
@@ -387,6 +401,10 @@ impl L1Watcher {
         let mut next = self.view.lock().head().map_or(self.start, |b| b.number + 1);
         // Read at most a bounded batch per round, so a long catch-up still reports progress.
         while next <= head {
+            if self.view.lock().is_full() {
+                // Derivation still needs what the view holds: wait for it to move on.
+                break;
+            }
             let block = match self.client.l1_block(next, self.contracts).await {
                 Ok(b) => b,
                 Err(L1Error::NotYet(_)) => break,
