@@ -73,6 +73,9 @@ pub struct RollupArgs {
     /// Most blobs per batch transaction.
     #[arg(long = "batcher.blobs-per-tx", default_value_t = 6)]
     pub batcher_blobs_per_tx: usize,
+    /// Longest a block waits to be posted (a batch goes out when full or this old).
+    #[arg(long = "batcher.max-delay", default_value = "6s", value_parser = crate::parse_duration)]
+    pub batcher_max_delay: Duration,
     /// Verifier: derive every block from L1 alone (deposits and batches) instead of
     /// sequencing; serves the same read RPC and refuses transactions.
     #[arg(long = "verifier", requires = "rollup_config")]
@@ -192,6 +195,7 @@ impl Rollup {
                         data_availability: args.batcher_da,
                         max_frame_size: args.batcher_max_frame_size,
                         blobs_per_tx: args.batcher_blobs_per_tx,
+                        max_delay: args.batcher_max_delay,
                         ..Default::default()
                     },
                 ))

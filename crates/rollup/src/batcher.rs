@@ -64,6 +64,10 @@ pub struct BatcherConfig {
     pub blobs_per_tx: usize,
     /// How often to look for new blocks when no notification comes.
     pub poll: Duration,
+    /// Longest a block waits to be posted: a transaction goes out when its frames are full or
+    /// its oldest block is this old (each blob is paid whole, and building one's proofs costs
+    /// CPU, so a batcher does not post a nearly empty one every L1 block).
+    pub max_delay: Duration,
 }
 
 impl Default for BatcherConfig {
@@ -74,6 +78,7 @@ impl Default for BatcherConfig {
             max_frame_size: 120_000,
             blobs_per_tx: 6,
             poll: Duration::from_secs(1),
+            max_delay: Duration::from_secs(6),
         }
     }
 }
@@ -184,6 +189,14 @@ impl Batcher {
             }
             size += len;
             chosen.push(b);
+        }
+        let full = chosen.len() as u64 <= head - from;
+        let oldest = chosen.first().map_or(0, |b| b.timestamp);
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        if !full && oldest + self.cfg.max_delay.as_secs() > now {
+            return Ok(false);
         }
         let last = from + chosen.len() as u64 - 1;
         let l1_head = self.view.lock().head().map_or(0, |h| h.number);

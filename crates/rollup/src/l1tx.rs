@@ -82,29 +82,25 @@ pub struct L1Sender {
 const KIND_7594: u8 = 1;
 const KIND_4844: u8 = 2;
 
-/// A blob transaction's sidecars of both kinds.
+/// A blob transaction's sidecars, of the kinds worth trying.
 struct Sidecars {
     hashes: Vec<B256>,
-    v4844: BlobTransactionSidecar,
+    v4844: Option<BlobTransactionSidecar>,
     v7594: Option<BlobTransactionSidecarEip7594>,
 }
 
 impl Sidecars {
-    /// The sidecars to try, in order, given the kind the L1 took last.
-    fn variants(&self, known: u8) -> Vec<(u8, BlobTransactionSidecarVariant)> {
-        let v4844 = (
-            KIND_4844,
-            BlobTransactionSidecarVariant::Eip4844(self.v4844.clone()),
-        );
+    /// The sidecars to try, in order: EIP-7594 first (Osaka and later), then EIP-4844.
+    fn variants(&self) -> Vec<(u8, BlobTransactionSidecarVariant)> {
         let v7594 = self
             .v7594
             .clone()
             .map(|s| (KIND_7594, BlobTransactionSidecarVariant::Eip7594(s)));
-        match (known, v7594) {
-            (KIND_4844, _) | (_, None) => vec![v4844],
-            (KIND_7594, Some(v)) => vec![v],
-            (_, Some(v)) => vec![v, v4844],
-        }
+        let v4844 = self
+            .v4844
+            .clone()
+            .map(|s| (KIND_4844, BlobTransactionSidecarVariant::Eip4844(s)));
+        v7594.into_iter().chain(v4844).collect()
     }
 }
 
@@ -170,15 +166,33 @@ impl L1Sender {
         to: Address,
         blobs: Vec<Blob>,
     ) -> Result<TransactionReceipt, SendError> {
-        // Commitments and proofs take a while (cell proofs above all): off the async threads.
+        // Commitments and proofs take a while (cell proofs above all): off the async threads,
+        // and only the kind the L1 takes once that is known.
+        let known = self.sidecar_kind.load(Ordering::Relaxed);
         let sidecars = tokio::task::spawn_blocking(move || -> Result<Sidecars, SendError> {
             let kzg = EnvKzgSettings::Default.get();
-            let v4844 = BlobTransactionSidecar::try_from_blobs_with_settings(blobs.clone(), kzg)
-                .map_err(|e| SendError::Kzg(e.to_string()))?;
+            let v4844 = if known == KIND_7594 {
+                None
+            } else {
+                Some(
+                    BlobTransactionSidecar::try_from_blobs_with_settings(blobs.clone(), kzg)
+                        .map_err(|e| SendError::Kzg(e.to_string()))?,
+                )
+            };
+            let v7594 = if known == KIND_4844 {
+                None
+            } else {
+                BlobTransactionSidecarEip7594::try_from_blobs_with_settings(blobs, kzg).ok()
+            };
+            let hashes = match (&v4844, &v7594) {
+                (Some(s), _) => s.versioned_hashes().collect(),
+                (None, Some(s)) => s.versioned_hashes().collect(),
+                (None, None) => return Err(SendError::Kzg("no sidecar could be built".into())),
+            };
             Ok(Sidecars {
-                hashes: v4844.versioned_hashes().collect(),
+                hashes,
                 v4844,
-                v7594: BlobTransactionSidecarEip7594::try_from_blobs_with_settings(blobs, kzg).ok(),
+                v7594,
             })
         })
         .await
@@ -256,7 +270,7 @@ impl L1Sender {
                         input: Bytes::new(),
                     };
                     let sig = self.signer.sign_hash_sync(&tx.signature_hash())?;
-                    s.variants(self.sidecar_kind.load(Ordering::Relaxed))
+                    s.variants()
                         .into_iter()
                         .map(|(kind, sidecar)| {
                             let full =
