@@ -1520,3 +1520,50 @@ fn bad_batches_are_skipped_and_the_batcher_resumes_after_kill9_mid_channel() {
         assert_eq!(copies, 1, "block {n} is on L1 {copies} times");
     }
 }
+
+#[test]
+fn a_transaction_given_up_on_is_replaced_not_queued_behind() {
+    let l1 = Node::anvil(&[]);
+    l1.rpc("evm_setAutomine", json!([false]));
+    let (first, second) = (Address::repeat_byte(0xc4), Address::repeat_byte(0xc5));
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let receipt = rt.block_on(async {
+        let client =
+            agnt2_rollup::L1Client::new(&l1.url(), Duration::from_secs(5)).expect("client");
+        let mut sender = agnt2_rollup::L1Sender::new(client, dev_signer(1))
+            .await
+            .expect("sender");
+        sender.resubmit_after = Duration::from_millis(300);
+        sender.max_attempts = 2;
+        // Nothing is mined: the sender gives up, and the transaction stays in L1's pool.
+        let gave_up = sender.send(Some(first), U256::from(5), Bytes::new()).await;
+        assert!(
+            matches!(
+                gave_up,
+                Err(agnt2_rollup::SendError::NotMined { nonce: 0, .. })
+            ),
+            "{gave_up:?}"
+        );
+        // The next send takes over nonce 0 with higher fees; then L1 mines.
+        let send = sender.send(Some(second), U256::from(9), Bytes::new());
+        let miner = async {
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            let body =
+                json!({"jsonrpc": "2.0", "id": 1, "method": "evm_mine", "params": []}).to_string();
+            agnt2_e2e::http_post(l1.addr, &body);
+        };
+        let (r, ()) = tokio::join!(send, miner);
+        r.expect("mined")
+    });
+    let tx = l1.rpc(
+        "eth_getTransactionByHash",
+        json!([receipt.transaction_hash]),
+    );
+    assert_eq!(hex_u64(&tx["nonce"]), 0, "the stuck nonce was reused");
+    assert_eq!(balance(&l1, second), U256::from(9));
+    assert_eq!(
+        balance(&l1, first),
+        U256::ZERO,
+        "the stuck one was replaced"
+    );
+}

@@ -1,6 +1,8 @@
 //! Sending L1 transactions from an operator key (deploys, proposals): EIP-1559 fees from the
 //! L1 head, the receipt awaited, and the same nonce re-sent with bumped fees when a
-//! transaction sits unmined — so a proposal is never lost to a fee spike nor sent twice.
+//! transaction sits unmined — so a proposal is never lost to a fee spike nor sent twice. A
+//! transaction given up on after every bump keeps its nonce; the next send replaces it at that
+//! nonce with higher fees rather than queueing behind it.
 
 use std::{
     sync::{
@@ -77,6 +79,17 @@ pub struct L1Sender {
     /// Which blob sidecar the L1 took last (0: not known yet, then [`KIND_7594`] or
     /// [`KIND_4844`]).
     sidecar_kind: Arc<AtomicU8>,
+    /// The transaction the last call gave up on, if it still holds its nonce.
+    stuck: Arc<parking_lot::Mutex<Option<Stuck>>>,
+}
+
+/// A sent transaction that was not mined through every fee bump.
+#[derive(Debug, Clone, Copy)]
+struct Stuck {
+    nonce: u64,
+    tip: u128,
+    max_fee: u128,
+    blob_fee: u128,
 }
 
 const KIND_7594: u8 = 1;
@@ -115,6 +128,7 @@ impl L1Sender {
             resubmit_after: Duration::from_secs(12),
             max_attempts: 5,
             sidecar_kind: Arc::new(AtomicU8::new(0)),
+            stuck: Arc::new(parking_lot::Mutex::new(None)),
         })
     }
 
@@ -210,9 +224,22 @@ impl L1Sender {
     ) -> Result<TransactionReceipt, SendError> {
         let http = self.client.http();
         let from = self.address();
-        let nonce: U64 = http
+        let pending: U64 = http
             .request("eth_getTransactionCount", rpc_params![from, "pending"])
             .await?;
+        let latest: U64 = http
+            .request("eth_getTransactionCount", rpc_params![from, "latest"])
+            .await?;
+        // A transaction a previous call gave up on still holds its nonce: replace it (with
+        // fees above its last ones) instead of queueing behind it forever.
+        let stuck = {
+            let mut stuck = self.stuck.lock();
+            if stuck.is_some_and(|s| latest.to::<u64>() > s.nonce) {
+                *stuck = None;
+            }
+            *stuck
+        };
+        let nonce = stuck.map_or(pending, |s| U64::from(s.nonce));
         let gas_limit = match &blobs {
             // The inbox's fallback: a check of the batcher and one stored commitment per blob
             // (an estimate would run without the blobs and revert).
@@ -236,9 +263,23 @@ impl L1Sender {
         let mut max_fee = base_fee * 2 + tip;
         let mut blob_fee =
             crate::watcher::blob_base_fee(head.excess_blob_gas.unwrap_or_default()).max(1) * 2;
+        if let Some(s) = stuck {
+            let bump = |v: u128| {
+                if blobs.is_some() {
+                    v * 2
+                } else {
+                    v * 5 / 4 + 1
+                }
+            };
+            tip = tip.max(bump(s.tip));
+            max_fee = max_fee.max(bump(s.max_fee)).max(tip);
+            blob_fee = blob_fee.max(bump(s.blob_fee));
+        }
         // Every hash sent so far: any of them may be the one L1 mines.
         let mut sent_hashes: Vec<B256> = Vec::new();
+        let mut last_fees = (tip, max_fee, blob_fee);
         for attempt in 1..=self.max_attempts {
+            last_fees = (tip, max_fee, blob_fee);
             let raws = match &blobs {
                 None => {
                     let tx = TxEip1559 {
@@ -323,6 +364,7 @@ impl L1Sender {
                 .request("eth_getTransactionCount", rpc_params![from, "latest"])
                 .await?;
             if mined > nonce && sent_hashes.is_empty() {
+                *self.stuck.lock() = None;
                 // Our nonce was used by a transaction this call never sent.
                 return Err(SendError::NotMined {
                     nonce: nonce.to(),
@@ -341,6 +383,12 @@ impl L1Sender {
             }
             metrics::counter!("agnt2_l1_fee_bumps_total").increment(1);
         }
+        *self.stuck.lock() = Some(Stuck {
+            nonce: nonce.to(),
+            tip: last_fees.0,
+            max_fee: last_fees.1,
+            blob_fee: last_fees.2,
+        });
         Err(SendError::NotMined {
             nonce: nonce.to(),
             attempts: self.max_attempts,
