@@ -1494,7 +1494,8 @@ fn bad_batches_are_skipped_and_the_batcher_resumes_after_kill9_mid_channel() {
     workload(&chain, &seq, 2);
 
     let target = seq.block_number();
-    seq.wait_for("every block published", Duration::from_secs(120), |n| {
+    // Generous: with 400-byte frames the batches go out a few hundred bytes per L1 block.
+    seq.wait_for("every block published", Duration::from_secs(300), |n| {
         head_of(n, "safe") >= target
     });
     ver.wait_for("the verifier at the head", Duration::from_secs(120), |n| {

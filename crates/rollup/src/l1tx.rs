@@ -234,7 +234,9 @@ impl L1Sender {
         // fees above its last ones) instead of queueing behind it forever.
         let stuck = {
             let mut stuck = self.stuck.lock();
-            if stuck.is_some_and(|s| latest.to::<u64>() > s.nonce) {
+            // Only while it is the next nonce L1 would mine: once mined it is done, and below
+            // it (an L1 reorg took earlier ones away) the pool's own view decides.
+            if stuck.is_some_and(|s| latest.to::<u64>() != s.nonce) {
                 *stuck = None;
             }
             *stuck
