@@ -1245,6 +1245,22 @@ fn a_rogue_output_is_challenged_and_its_withdrawal_cannot_finalize() {
     let honest_tx = create(output_at(&seq, n));
     assert_eq!(l1_receipt(&chain, &honest_tx)["status"], "0x1");
     let honest = chain.games()[1].0;
+    let created: u64 = cast(
+        &chain.l1,
+        &["call", &honest.to_string(), "createdAt()(uint64)"],
+    )
+    .split_whitespace()
+    .next()
+    .unwrap_or("0")
+    .parse()
+    .expect("createdAt");
+    // anvil may mine two blocks in one second, and the portal only finalizes a proof made
+    // strictly after the game was created; so prove once L1's clock is past the creation.
+    wait_until(
+        "L1 time past the game's creation",
+        Duration::from_secs(30),
+        || l1_time(&chain) > created,
+    );
     let slot = sent_message_slot(&honest_wd);
     let proof = seq.rpc("eth_getProof", json!([passer, [slot], format!("{n:#x}")]));
     let nodes: Vec<Bytes> =
@@ -1257,15 +1273,6 @@ fn a_rogue_output_is_challenged_and_its_withdrawal_cannot_finalize() {
     };
     let proved = prove(&honest_wd, 1, right, nodes);
     assert_eq!(l1_receipt(&chain, &proved)["status"], "0x1");
-    let created: u64 = cast(
-        &chain.l1,
-        &["call", &honest.to_string(), "createdAt()(uint64)"],
-    )
-    .split_whitespace()
-    .next()
-    .unwrap_or("0")
-    .parse()
-    .expect("createdAt");
     wait_until("the challenge window", Duration::from_secs(60), || {
         l1_time(&chain) > created + 20
     });
@@ -1286,15 +1293,22 @@ fn a_rogue_output_is_challenged_and_its_withdrawal_cannot_finalize() {
     );
     assert_eq!(chain.game_status(honest), 2, "DEFENDER_WINS");
     let call = json!({ "from": user, "to": portal, "data": Bytes::from(finalize(&honest_wd)) });
+    let mut refusal = Value::Null;
     wait_until(
         "the withdrawal finalizable",
         Duration::from_secs(60),
         || {
-            chain
+            let now = chain
                 .l1
                 .rpc_raw("eth_call", json!([call, "latest"]))
                 .get("error")
-                .is_none()
+                .cloned()
+                .unwrap_or(Value::Null);
+            if !now.is_null() && now != refusal {
+                eprintln!("finalize refused at L1 time {}: {now}", l1_time(&chain));
+            }
+            refusal = now;
+            refusal.is_null()
         },
     );
     cast(

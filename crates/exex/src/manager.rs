@@ -214,6 +214,12 @@ impl ExExManagerHandle {
             None => std::future::pending().await,
         }
     }
+
+    /// Stops the manager and every plugin, and returns once none of them runs any more (so a
+    /// manager launched next over the same directory is the only one touching its log).
+    pub async fn shutdown(mut self) {
+        self.tasks.shutdown().await;
+    }
 }
 
 #[derive(Debug)]

@@ -195,7 +195,7 @@ async fn a_restarted_plugin_is_replayed_what_it_did_not_finish() {
     }
     wait_for(&seen, &[1, 2, 3, 4, 5]).await;
     wait_finished(&s, 3).await;
-    drop(handle);
+    handle.shutdown().await;
 
     // Restart: it is replayed 4 and 5 (from the log), then gets 6 live.
     let seen2: Seen = Arc::default();
@@ -222,7 +222,7 @@ async fn blocks_and_unwinds_the_manager_missed_are_caught_up_from_storage() {
     }
     wait_for(&seen, &[1, 2, 3, 4]).await;
     wait_finished(&s, 2).await;
-    drop(handle);
+    handle.shutdown().await;
 
     // While no manager runs (a crash between commit and log): blocks 3 and 4 are unwound and
     // two others take their place, then one more.
