@@ -2,7 +2,7 @@
 
 use agnt2_primitives::{ChainSpec, OpTxEnvelope, SealedBlock, constants::L2_TO_L1_MESSAGE_PASSER};
 use agnt2_storage::{
-    AccountChange, AccountUpdate, Database, StateChanges, StorageError, mpt::EMPTY_ROOT,
+    AccountChange, AccountUpdate, Database, EMPTY_ROOT, StateChanges, StorageError,
 };
 use alloy::consensus::{EMPTY_OMMER_ROOT_HASH, Header, proofs::calculate_transaction_root};
 use alloy::eips::eip7685::EMPTY_REQUESTS_HASH;

@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 
 use agnt2_evm::{CallRequest, EvmConfig, NextBlock, StateDb, call};
 use agnt2_primitives::preinstalls::{PREINSTALLS, Preinstall, PreinstallCode};
-use agnt2_storage::{ProviderError, StateProvider, StoredAccount, mpt::EMPTY_ROOT};
+use agnt2_storage::{EMPTY_ROOT, ProviderError, StateProvider, StoredAccount};
 use alloy::genesis::{Genesis, GenesisAccount};
 use alloy_primitives::{Address, B256, Bytes, KECCAK256_EMPTY, U256, hex, keccak256};
 use revm::DatabaseCommit;

@@ -38,6 +38,7 @@ fn setup() -> Setup {
         &DatabaseConfig {
             durable: false,
             max_size: 1 << 30,
+            history_blocks: None,
         },
     )
     .expect("db");

@@ -225,8 +225,24 @@ pub(crate) struct NodeArgs {
     /// Skip fsync on commit: survives a process kill, not a power loss.
     #[arg(long = "db.no-sync")]
     no_sync: bool,
+    /// Blocks of history kept for historical state (`eth_call`, `eth_getBalance`,
+    /// `eth_getProof` at old blocks) and unwinds: a week of one-second blocks by default, the
+    /// fault-proof window, so withdrawals stay provable; `all` keeps everything.
+    #[arg(long = "history.blocks", default_value = "604800", value_parser = parse_history)]
+    history_blocks: Option<u64>,
     #[command(flatten)]
     rollup: rollup::RollupArgs,
+}
+
+/// A block count, or `all`.
+fn parse_history(s: &str) -> Result<Option<u64>, String> {
+    if s == "all" {
+        return Ok(None);
+    }
+    match s.parse::<u64>() {
+        Ok(n) if n >= 1 => Ok(Some(n)),
+        _ => Err(format!("{s:?} is not a block count (at least 1) or `all`")),
+    }
 }
 
 /// A duration such as `250ms`, `2s`, `5m` or `3h` (a bare number is seconds).
@@ -436,6 +452,7 @@ pub(crate) async fn run_node(args: NodeArgs, on_ready: Option<OnReady>) -> eyre:
         &datadir,
         &DatabaseConfig {
             durable: !args.no_sync,
+            history_blocks: args.history_blocks,
             ..Default::default()
         },
     )

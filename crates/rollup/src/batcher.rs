@@ -122,6 +122,9 @@ fn batches(db: &Database, from: u64, to: u64) -> Result<Vec<SingularBatch>, BoxE
     Ok(out)
 }
 
+/// How long a starting batcher waits for its batches to be read back from L1.
+const READ_BACK_WAIT: Duration = Duration::from_secs(120);
+
 /// The batcher's state between posts.
 struct Batcher {
     db: Database,
@@ -332,10 +335,17 @@ pub async fn run_batcher(
         }
     };
     settle_pending(&sender).await?;
-    // Let the watcher read L1 up to now, so what was in flight is read back before posting.
+    // Let the sequencer read its batches back up to L1's head, so what was in flight (or
+    // posted by the last run) counts before anything is posted again.
     let latest = sender.client().block_number().await?;
-    for _ in 0..100 {
-        if view.lock().head().is_some_and(|h| h.number >= latest) {
+    let deadline = tokio::time::Instant::now() + READ_BACK_WAIT;
+    while published.l1_read() < latest {
+        if tokio::time::Instant::now() > deadline {
+            tracing::warn!(
+                l1_head = latest,
+                read_back = published.l1_read(),
+                "L1 not read back in time; posting may repeat batches L1 already has"
+            );
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;

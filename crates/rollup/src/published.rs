@@ -24,18 +24,26 @@ use crate::{
     view::L1View,
 };
 
-/// The newest L2 block with every block up to it published, shared with the batcher.
+/// The newest L2 block with every block up to it published, shared with the batcher, and the
+/// L1 block the reading has got to (a restarted batcher waits for it to reach L1's head
+/// before it decides what to post, or it would post again what its last run did).
 #[derive(Debug, Clone, Default)]
-pub struct PublishedHead(Arc<AtomicU64>);
+pub struct PublishedHead(Arc<(AtomicU64, AtomicU64)>);
 
 impl PublishedHead {
     /// The block number.
     pub fn get(&self) -> u64 {
-        self.0.load(Ordering::Acquire)
+        self.0.0.load(Ordering::Acquire)
     }
 
-    fn set(&self, n: u64) {
-        self.0.store(n, Ordering::Release);
+    /// The newest L1 block whose batches have been read back (0: none yet).
+    pub fn l1_read(&self) -> u64 {
+        self.0.1.load(Ordering::Acquire)
+    }
+
+    fn set(&self, n: u64, l1_read: u64) {
+        self.0.0.store(n, Ordering::Release);
+        self.0.1.store(l1_read, Ordering::Release);
         metrics::gauge!("agnt2_l2_published_head").set(n as f64);
     }
 }
@@ -123,7 +131,8 @@ impl PublishedBatches {
         };
         let safe_floor = db.safe()?.unwrap_or(0).min(l2_head);
         let finalized_floor = db.finalized()?.unwrap_or(0).min(safe_floor);
-        self.head.set(walk(safe_floor, u64::MAX));
+        self.head
+            .set(walk(safe_floor, u64::MAX), next.saturating_sub(1));
         let safe = walk(safe_floor, view.safe);
         let finalized = walk(finalized_floor, view.finalized).min(safe);
         // Entries at or below finalized are settled.

@@ -57,6 +57,7 @@ fn chain(max_drift: u64) -> Chain {
         &DatabaseConfig {
             durable: false,
             max_size: 1 << 30,
+            history_blocks: None,
         },
     )
     .unwrap();

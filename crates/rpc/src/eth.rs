@@ -366,7 +366,7 @@ fn get_proof(
         storage_hash: if exists {
             account.storage_root
         } else {
-            agnt2_storage::mpt::EMPTY_ROOT
+            agnt2_storage::EMPTY_ROOT
         },
         account_proof: account_proof.into_iter().map(Bytes::from).collect(),
         storage_proof,

@@ -10,10 +10,10 @@ use alloy_trie::{HashBuilder, Nibbles};
 use libmdbx::{NoWriteMap, RO, Transaction};
 
 use crate::{
-    StorageError, StoredAccount, codec,
+    EMPTY_ROOT, StorageError, StoredAccount, codec,
     db::{Database, Tables},
-    mpt::EMPTY_ROOT,
     sealed::{SealedRead, unseal},
+    trie::{TableLeaves, TableTrie},
 };
 
 /// What `check` looked at.
@@ -85,8 +85,7 @@ fn mismatch(
     }
 }
 
-/// Verifies the checksum of every record in every table; trie nodes and code must also hash
-/// to their keys.
+/// Verifies the checksum of every record in every table; code must also hash to its key.
 fn check_records(
     txn: &Transaction<'static, RO, NoWriteMap>,
     tables: &Tables,
@@ -97,9 +96,7 @@ fn check_records(
         for item in cursor.iter::<Vec<u8>, Vec<u8>>() {
             let (key, value) = item.map_err(StorageError::from)?;
             let value = unseal(t.name, &key, value)?;
-            if (t.name == "TrieNodes" || t.name == "Bytecodes")
-                && keccak256(&value).as_slice() != key.as_slice()
-            {
+            if t.name == "Bytecodes" && keccak256(&value).as_slice() != key.as_slice() {
                 return Err(StorageError::Checksum {
                     table: t.name,
                     key: alloy_primitives::hex::encode(&key),
@@ -208,7 +205,7 @@ impl Database {
 /// Recomputes the head state root from the plain tables; returns the number of accounts.
 fn check_state(
     txn: &Transaction<'static, RO, NoWriteMap>,
-    tables: &Tables,
+    tables: &'static Tables,
     expected: B256,
 ) -> Result<u64, CheckError> {
     let mut accounts: Vec<(B256, Address, StoredAccount)> = Vec::new();
@@ -279,6 +276,31 @@ fn check_state(
             what: "root".into(),
             expected,
             found: root,
+        });
+    }
+    // The stored tries and hashed state must give the same root with nothing recomputed
+    // but what their own nodes leave out.
+    let walked = agnt2_trie::compute(
+        &mut TableTrie::new(
+            txn.cursor(&tables.accounts_trie.table)
+                .map_err(StorageError::from)?,
+            &tables.accounts_trie,
+            &[],
+        ),
+        &mut TableLeaves::new(
+            txn.cursor(&tables.hashed_accounts.table)
+                .map_err(StorageError::from)?,
+            &tables.hashed_accounts,
+            &[],
+        ),
+        &agnt2_trie::PrefixSet::default(),
+    )
+    .map_err(StorageError::from)?;
+    if walked.root != expected {
+        return Err(CheckError::State {
+            what: "root from the stored account trie and hashed accounts".into(),
+            expected,
+            found: walked.root,
         });
     }
     Ok(accounts.len() as u64)

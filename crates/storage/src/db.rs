@@ -11,17 +11,24 @@ use libmdbx::{
 };
 use rayon::prelude::*;
 
+use agnt2_trie::{Nibbles, OverlayLeaves, PrefixSet, TrieUpdates};
+
 use crate::{
-    StateChanges, StorageError, StoredAccount, codec,
-    mpt::{EMPTY_ROOT, NodeReader, Trie, TrieError},
+    EMPTY_ROOT, StateChanges, StorageError, StoredAccount, codec,
     sealed::{self, SealedRead, SealedTable},
     state::{HistoricalState, LatestState},
+    trie::{TableLeaves, TableTrie},
 };
+
+/// The prefix set of a sorted leaf change list.
+pub(crate) fn changed_keys(leaves: &[(B256, Option<Vec<u8>>)]) -> PrefixSet {
+    PrefixSet::new(leaves.iter().map(|(k, _)| Nibbles::unpack(k)).collect())
+}
 
 pub(crate) type Env = libmdbx::Database<NoWriteMap>;
 
 /// Table names, in creation order.
-const TABLE_NAMES: [&str; 13] = [
+const TABLE_NAMES: [&str; 18] = [
     "Headers",
     "HeaderNumbers",
     "CanonicalHashes",
@@ -31,18 +38,26 @@ const TABLE_NAMES: [&str; 13] = [
     "PlainAccounts",
     "PlainStorage",
     "Bytecodes",
-    "TrieNodes",
     "Meta",
     "AccountChangeSets",
     "StorageChangeSets",
+    "HashedAccounts",
+    "HashedStorages",
+    "AccountsTrie",
+    "StoragesTrie",
+    "AccountsHistory",
+    "StoragesHistory",
 ];
 
 pub(crate) const META_HEAD: &[u8] = b"head";
 const META_SCHEMA: &[u8] = b"schema";
 pub(crate) const META_SAFE: &[u8] = b"safe";
 pub(crate) const META_FINALIZED: &[u8] = b"finalized";
-/// Version of the record layout; 2 added the per-record checksums, 3 the change sets.
-const SCHEMA_VERSION: u32 = 3;
+pub(crate) const META_PRUNED: &[u8] = b"pruned";
+/// Version of the record layout; 2 added the per-record checksums, 3 the change sets, 4 the
+/// hashed state with path-keyed branch nodes (replacing content-addressed trie nodes) and the
+/// history indices.
+pub(crate) const SCHEMA_VERSION: u32 = 4;
 
 /// Open table handles, valid for the life of the environment.
 #[derive(Debug)]
@@ -65,19 +80,29 @@ pub(crate) struct Tables {
     pub plain_storage: SealedTable,
     /// code hash → code
     pub bytecodes: SealedTable,
-    /// node hash → node RLP (account and storage tries; leaves are the hashed state)
-    pub trie_nodes: SealedTable,
-    /// small named values (head, safe, finalized, schema)
+    /// small named values (head, safe, finalized, pruned, schema)
     pub meta: SealedTable,
     /// number ‖ address → the account before block `number` changed it (empty: absent)
     pub account_changesets: SealedTable,
     /// number ‖ address ‖ slot → the slot before block `number` changed it (empty: zero)
     pub storage_changesets: SealedTable,
+    /// keccak(address) → the account's trie leaf value (the account trie's leaves)
+    pub hashed_accounts: SealedTable,
+    /// keccak(address) ‖ keccak(slot) → RLP of the value (the storage tries' leaves)
+    pub hashed_storages: SealedTable,
+    /// nibble path → branch node of the account trie (see `agnt2_trie::encode_node`)
+    pub accounts_trie: SealedTable,
+    /// keccak(address) ‖ nibble path → branch node of that account's storage trie
+    pub storages_trie: SealedTable,
+    /// address ‖ number → empty: block `number` changed the account (finds its change set)
+    pub accounts_history: SealedTable,
+    /// address ‖ slot ‖ number → empty: block `number` changed the slot
+    pub storages_history: SealedTable,
 }
 
 impl Tables {
     /// Every table, in creation order.
-    pub(crate) fn all(&self) -> [&SealedTable; 13] {
+    pub(crate) fn all(&self) -> [&SealedTable; 18] {
         [
             &self.headers,
             &self.header_numbers,
@@ -88,10 +113,15 @@ impl Tables {
             &self.plain_accounts,
             &self.plain_storage,
             &self.bytecodes,
-            &self.trie_nodes,
             &self.meta,
             &self.account_changesets,
             &self.storage_changesets,
+            &self.hashed_accounts,
+            &self.hashed_storages,
+            &self.accounts_trie,
+            &self.storages_trie,
+            &self.accounts_history,
+            &self.storages_history,
         ]
     }
 }
@@ -104,6 +134,9 @@ pub struct DatabaseConfig {
     pub durable: bool,
     /// Upper bound of the data file.
     pub max_size: usize,
+    /// Blocks of history kept (change sets and their indices: historical state, proofs at
+    /// old blocks, unwinds); `None` keeps all of it.
+    pub history_blocks: Option<u64>,
 }
 
 impl Default for DatabaseConfig {
@@ -111,21 +144,56 @@ impl Default for DatabaseConfig {
         Self {
             durable: true,
             max_size: 1 << 40,
+            history_blocks: Some(DEFAULT_HISTORY_BLOCKS),
         }
     }
 }
+
+/// One table's size.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableStats {
+    /// Table name.
+    pub name: &'static str,
+    /// Rows.
+    pub entries: u64,
+    /// Bytes of the pages it uses.
+    pub bytes: u64,
+}
+
+/// History kept by default: a week of one-second blocks, so withdrawals can be proven against
+/// any output proposed within the fault-proof window.
+pub const DEFAULT_HISTORY_BLOCKS: u64 = 7 * 24 * 3600;
 
 /// The trie work of one block: the new state root and what to write.
 #[derive(Debug, Default)]
 pub struct TrieOutput {
     /// The state root after the block.
     pub state_root: B256,
-    /// New trie nodes.
-    pub nodes: Vec<(B256, Vec<u8>)>,
-    /// Accounts with their new storage roots (`None`: removed).
+    /// Accounts with their new storage roots (`None`: removed), by address.
     pub accounts: Vec<(Address, Option<StoredAccount>)>,
-    /// Storage root of the L2ToL1MessagePasser after the block (Isthmus `withdrawalsRoot`).
+    /// Storage root of every account that remains (the L2ToL1MessagePasser's is Isthmus'
+    /// `withdrawalsRoot`).
     pub storage_roots: Vec<(Address, B256)>,
+    /// The account trie's leaves that changed (`keccak(address)` → leaf value, `None`:
+    /// removed), in key order.
+    pub hashed_accounts: Vec<(B256, Option<Vec<u8>>)>,
+    /// Node writes of the account trie.
+    pub account_trie: TrieUpdates,
+    /// Per account whose storage changed: its leaves and node writes, by hashed address.
+    pub storage_tries: Vec<StorageTrieOutput>,
+}
+
+/// One storage trie's part of a [`TrieOutput`].
+#[derive(Debug, Default)]
+pub struct StorageTrieOutput {
+    /// `keccak(address)`: the prefix of the account's rows.
+    pub hashed_address: B256,
+    /// The old storage is dropped first (account destroyed or re-created).
+    pub wiped: bool,
+    /// Changed leaves (`keccak(slot)` → value RLP, `None`: cleared), in key order.
+    pub leaves: Vec<(B256, Option<Vec<u8>>)>,
+    /// Node writes.
+    pub updates: TrieUpdates,
 }
 
 /// agnt2's database. Cheap to clone; the environment lives as long as the process.
@@ -133,6 +201,7 @@ pub struct TrieOutput {
 pub struct Database {
     env: &'static Env,
     tables: &'static Tables,
+    history_blocks: Option<u64>,
 }
 
 /// Takes the exclusive lock on `dir/LOCK` for the life of the process and writes our pid
@@ -165,20 +234,6 @@ fn lock_datadir(dir: &Path) -> Result<(), StorageError> {
     // Held until the process exits; the kernel releases it even after `kill -9`.
     std::mem::forget(file);
     Ok(())
-}
-
-/// Reads trie nodes inside a read transaction.
-pub(crate) struct TxnNodes<'a> {
-    pub txn: &'a Transaction<'static, RO, NoWriteMap>,
-    pub tables: &'static Tables,
-}
-
-impl NodeReader for TxnNodes<'_> {
-    fn node(&self, hash: &B256) -> Result<Option<Vec<u8>>, TrieError> {
-        self.txn
-            .sealed(&self.tables.trie_nodes, hash.as_slice())
-            .map_err(|e| TrieError::Store(e.to_string()))
-    }
 }
 
 impl Database {
@@ -245,14 +300,20 @@ impl Database {
             plain_accounts: take(6)?,
             plain_storage: take(7)?,
             bytecodes: take(8)?,
-            trie_nodes: take(9)?,
-            meta: take(10)?,
-            account_changesets: take(11)?,
-            storage_changesets: take(12)?,
+            meta: take(9)?,
+            account_changesets: take(10)?,
+            storage_changesets: take(11)?,
+            hashed_accounts: take(12)?,
+            hashed_storages: take(13)?,
+            accounts_trie: take(14)?,
+            storages_trie: take(15)?,
+            accounts_history: take(16)?,
+            storages_history: take(17)?,
         };
         let db = Self {
             env,
             tables: Box::leak(Box::new(tables)),
+            history_blocks: config.history_blocks,
         };
         db.check_schema()?;
         Ok(db)
@@ -404,51 +465,131 @@ impl Database {
         })
     }
 
-    /// The state after block `number`.
+    /// The state after block `number`, read through the change sets of the blocks after it;
+    /// refused once those are pruned (see [`DatabaseConfig::history_blocks`]).
     pub fn state_at(&self, number: u64) -> Result<Option<HistoricalState>, StorageError> {
-        let Some(header) = self.header(number)? else {
+        let txn = self.ro()?;
+        let Some(header) = txn.sealed(&self.tables.headers, &number.to_be_bytes())? else {
             return Ok(None);
         };
+        let root = codec::decode_header(&header)?.state_root;
+        let head = txn
+            .sealed_array::<8>(&self.tables.meta, META_HEAD)?
+            .map_or(0, u64::from_be_bytes);
+        let pruned = txn
+            .sealed_array::<8>(&self.tables.meta, META_PRUNED)?
+            .map(u64::from_be_bytes);
+        if let Some(oldest) = pruned
+            && number < oldest
+            && number < head
+        {
+            return Err(StorageError::HistoryPruned {
+                block: number,
+                oldest,
+            });
+        }
         Ok(Some(HistoricalState {
-            txn: self.ro()?,
+            txn,
             tables: self.tables,
-            root: header.state_root,
+            root,
             block_number: number,
+            head,
         }))
     }
 
+    /// Rows and bytes (pages in use) of every table, by name.
+    pub fn table_stats(&self) -> Result<Vec<TableStats>, StorageError> {
+        let txn = self.ro()?;
+        self.tables
+            .all()
+            .into_iter()
+            .map(|t| {
+                let s = txn.table_stat(&t.table)?;
+                Ok(TableStats {
+                    name: t.name,
+                    entries: s.entries() as u64,
+                    bytes: s.total_size(),
+                })
+            })
+            .collect()
+    }
+
+    /// Blocks of history this database keeps (`None`: all).
+    pub fn history_blocks(&self) -> Option<u64> {
+        self.history_blocks
+    }
+
     /// Computes the state root after applying `changes` to the head state, without writing.
-    /// Storage tries of different accounts are updated in parallel, then the account trie,
-    /// whose subtries under the root are updated in parallel as well.
+    /// Storage tries of different accounts are updated in parallel, then the account trie;
+    /// each walk reuses every stored subtree no change falls under.
     pub fn compute_state_root(&self, changes: &StateChanges) -> Result<TrieOutput, StorageError> {
         let latest = self.latest()?;
-        let nodes = TxnNodes {
-            txn: &latest.txn,
-            tables: self.tables,
-        };
+        let t = self.tables;
         let per_account: Vec<_> = changes
             .par_iter()
             .map(|(address, change)| -> Result<_, StorageError> {
+                let hashed = keccak256(address);
                 let Some(info) = &change.info else {
-                    return Ok((*address, None, Vec::new()));
+                    let gone = StorageTrieOutput {
+                        hashed_address: hashed,
+                        wiped: true,
+                        leaves: Vec::new(),
+                        updates: TrieUpdates {
+                            root: EMPTY_ROOT,
+                            ..Default::default()
+                        },
+                    };
+                    return Ok((*address, hashed, None, Some(gone)));
                 };
                 let prev = crate::StateProvider::account(&latest, address)?;
-                let base_root = match (&prev, change.wipe_storage) {
-                    (Some(p), false) => p.storage_root,
-                    _ => EMPTY_ROOT,
-                };
-                let (storage_root, new_nodes) = if change.storage.is_empty() {
-                    (base_root, Vec::new())
+                let (storage_root, storage) = if !change.wipe_storage && change.storage.is_empty() {
+                    (prev.map_or(EMPTY_ROOT, |p| p.storage_root), None)
                 } else {
-                    let mut trie = Trie::new(base_root);
-                    for (slot, value) in &change.storage {
-                        trie.update(
-                            &nodes,
-                            keccak256(slot.to_be_bytes::<32>()).as_slice(),
-                            codec::storage_trie_value(*value),
-                        )?;
-                    }
-                    trie.commit()
+                    let mut leaves: Vec<(B256, Option<Vec<u8>>)> = change
+                        .storage
+                        .iter()
+                        .map(|(slot, value)| {
+                            (
+                                keccak256(slot.to_be_bytes::<32>()),
+                                (!value.is_zero()).then(|| codec::storage_trie_value(*value)),
+                            )
+                        })
+                        .collect();
+                    leaves.sort_unstable_by_key(|e| e.0);
+                    let updates = if change.wipe_storage {
+                        agnt2_trie::compute(
+                            &mut agnt2_trie::Empty,
+                            &mut OverlayLeaves::new(agnt2_trie::Empty, &leaves),
+                            &PrefixSet::everything(),
+                        )?
+                    } else {
+                        let changed = changed_keys(&leaves);
+                        agnt2_trie::compute(
+                            &mut TableTrie::new(
+                                latest.txn.cursor(&t.storages_trie.table)?,
+                                &t.storages_trie,
+                                hashed.as_slice(),
+                            ),
+                            &mut OverlayLeaves::new(
+                                TableLeaves::new(
+                                    latest.txn.cursor(&t.hashed_storages.table)?,
+                                    &t.hashed_storages,
+                                    hashed.as_slice(),
+                                ),
+                                &leaves,
+                            ),
+                            &changed,
+                        )?
+                    };
+                    (
+                        updates.root,
+                        Some(StorageTrieOutput {
+                            hashed_address: hashed,
+                            wiped: change.wipe_storage,
+                            leaves,
+                            updates,
+                        }),
+                    )
                 };
                 let account = StoredAccount {
                     nonce: info.nonce,
@@ -456,25 +597,40 @@ impl Database {
                     code_hash: info.code_hash,
                     storage_root,
                 };
-                Ok((*address, Some(account), new_nodes))
+                Ok((*address, hashed, Some(account), storage))
             })
             .collect::<Result<_, _>>()?;
 
         let mut out = TrieOutput::default();
-        let mut updates = Vec::with_capacity(per_account.len());
-        for (address, account, new_nodes) in per_account {
-            let value = account.map(|a| a.trie_rlp()).unwrap_or_default();
-            updates.push((keccak256(address), value));
-            out.nodes.extend(new_nodes);
+        for (address, hashed, account, storage) in per_account {
+            out.hashed_accounts
+                .push((hashed, account.map(|a| a.trie_rlp())));
             if let Some(a) = &account {
                 out.storage_roots.push((address, a.storage_root));
             }
             out.accounts.push((address, account));
+            out.storage_tries.extend(storage);
         }
-        // The account trie's sixteen subtries are updated and hashed side by side too.
-        let (root, account_nodes) = crate::mpt::update_parallel(&nodes, latest.root, &updates)?;
-        out.nodes.extend(account_nodes);
-        out.state_root = root;
+        out.hashed_accounts.sort_unstable_by_key(|e| e.0);
+        out.storage_tries.sort_unstable_by_key(|s| s.hashed_address);
+        let changed = changed_keys(&out.hashed_accounts);
+        out.account_trie = agnt2_trie::compute(
+            &mut TableTrie::new(
+                latest.txn.cursor(&t.accounts_trie.table)?,
+                &t.accounts_trie,
+                &[],
+            ),
+            &mut OverlayLeaves::new(
+                TableLeaves::new(
+                    latest.txn.cursor(&t.hashed_accounts.table)?,
+                    &t.hashed_accounts,
+                    &[],
+                ),
+                &out.hashed_accounts,
+            ),
+            &changed,
+        )?;
+        out.state_root = out.account_trie.root;
         Ok(out)
     }
 

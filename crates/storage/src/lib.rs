@@ -1,6 +1,6 @@
 //! agnt2's persistent storage on MDBX: blocks, receipts, the transaction index, plain state,
-//! contract code and the state tries (content-addressed trie nodes, whose leaves are the
-//! hashed state).
+//! contract code, the hashed state and the state tries (branch nodes keyed by their nibble
+//! path, see `agnt2_trie`), and history as change sets.
 //!
 //! Owns every byte on disk and the state-root computation. It must not execute transactions or
 //! know about the pool or RPC: callers hand it finished blocks and the state changes they made.
@@ -9,22 +9,29 @@
 //! a checksum so damage is an error rather than a wrong answer, and [`Database::check`] walks
 //! the datadir against what the headers commit to. Each block also writes change sets (the
 //! values it overwrote), so the head can be unwound to an earlier block when the L1 it was
-//! derived from reorganises.
+//! derived from reorganises, and historical state is read through them (the tries hold the head
+//! state only: a node a block makes stale is deleted in that block's write). History older
+//! than [`DatabaseConfig::history_blocks`] is pruned.
 
 mod check;
 pub mod codec;
 mod db;
-pub mod mpt;
 mod sealed;
 mod state;
+mod trie;
 mod write;
+
+/// Root of an empty trie.
+pub const EMPTY_ROOT: alloy_primitives::B256 = agnt2_trie::EMPTY_ROOT_HASH;
 
 pub use agnt2_storage_api::{
     AccountChange, AccountUpdate, Overlay, ProviderError, StateChanges, StateProvider,
 };
 pub use check::{CheckError, CheckReport};
 pub use codec::StoredAccount;
-pub use db::{Database, DatabaseConfig, TrieOutput};
+pub use db::{
+    DEFAULT_HISTORY_BLOCKS, Database, DatabaseConfig, StorageTrieOutput, TableStats, TrieOutput,
+};
 pub use state::{AccountProof, HistoricalState, LatestState};
 pub use write::CommittedBlock;
 
@@ -39,7 +46,17 @@ pub enum StorageError {
     Corrupt(&'static str),
     /// The trie is inconsistent with the stored roots.
     #[error(transparent)]
-    Trie(#[from] mpt::TrieError),
+    Trie(#[from] agnt2_trie::TrieError),
+    /// The change sets a historical read needs were pruned.
+    #[error(
+        "state at block {block} is pruned: this node keeps history from block {oldest} on (--history.blocks)"
+    )]
+    HistoryPruned {
+        /// Requested block.
+        block: u64,
+        /// The oldest block whose state can still be read.
+        oldest: u64,
+    },
     /// Filesystem failure opening the datadir.
     #[error("io: {0}")]
     Io(#[from] std::io::Error),

@@ -1,16 +1,18 @@
 //! State reads (latest and historical) and the change set a block hands to storage.
 
+use std::collections::BTreeMap;
+
+use agnt2_trie::OverlayLeaves;
 use alloy_primitives::{Address, B256, Bytes, U256, keccak256};
-use alloy_rlp::Decodable;
 use libmdbx::{NoWriteMap, RO, Transaction};
 
 use agnt2_storage_api::{ProviderError, StateProvider};
 
 use crate::{
-    StorageError, StoredAccount,
-    db::{Tables, TxnNodes},
-    mpt,
-    sealed::SealedRead,
+    EMPTY_ROOT, StorageError, StoredAccount, codec,
+    db::{Tables, changed_keys},
+    sealed::{SealedRead, SealedTable, unseal},
+    trie::{TableLeaves, TableTrie},
 };
 
 /// An EIP-1186 proof: the account proof nodes, and one node list per requested slot.
@@ -91,70 +93,240 @@ impl StateProvider for LatestState {
     }
 }
 
-/// A past state, read by walking the tries from that block's state root (trie nodes are never
-/// deleted, so every committed root stays readable and provable).
+/// The state after some block, read through the change sets of the blocks after it: the
+/// value a key had after block `n` is the "before" value recorded by the first block above `n`
+/// that changed it (found through the history index), or its current value if none did.
 pub struct HistoricalState {
     pub(crate) txn: Transaction<'static, RO, NoWriteMap>,
     pub(crate) tables: &'static Tables,
     pub(crate) root: B256,
     pub(crate) block_number: u64,
+    /// The head inside `txn`.
+    pub(crate) head: u64,
 }
 
 impl std::fmt::Debug for HistoricalState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("HistoricalState")
+            .field("block", &self.block_number)
             .field("root", &self.root)
             .finish()
     }
 }
 
-impl HistoricalState {
-    fn nodes(&self) -> TxnNodes<'_> {
-        TxnNodes {
-            txn: &self.txn,
-            tables: self.tables,
+/// The first block above `after` that the history index `table` lists under `key`.
+fn first_change_after(
+    txn: &Transaction<'static, RO, NoWriteMap>,
+    table: &SealedTable,
+    key: &[u8],
+    after: u64,
+) -> Result<Option<u64>, StorageError> {
+    let Some(from) = after.checked_add(1) else {
+        return Ok(None);
+    };
+    let mut cursor = txn.cursor(&table.table)?;
+    let seek = [key, &from.to_be_bytes()].concat();
+    match cursor.set_range::<Vec<u8>, ()>(&seek)? {
+        Some((found, ())) if found.len() == key.len() + 8 && found.starts_with(key) => {
+            let mut n = [0u8; 8];
+            n.copy_from_slice(&found[key.len()..]);
+            Ok(Some(u64::from_be_bytes(n)))
         }
-    }
-
-    /// The EIP-1186 account proof and the storage proofs for `slots`.
-    pub fn proof(&self, address: &Address, slots: &[B256]) -> Result<AccountProof, StorageError> {
-        let nodes = self.nodes();
-        let account_proof = mpt::prove(&nodes, self.root, keccak256(address).as_slice())?;
-        let storage_root = self
-            .account(address)?
-            .map(|a| a.storage_root)
-            .unwrap_or(mpt::EMPTY_ROOT);
-        let storage_proofs = slots
-            .iter()
-            .map(|s| mpt::prove(&nodes, storage_root, keccak256(s).as_slice()))
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok((account_proof, storage_proofs))
+        _ => Ok(None),
     }
 }
 
-impl StateProvider for HistoricalState {
-    fn account(&self, address: &Address) -> Result<Option<StoredAccount>, ProviderError> {
-        match mpt::get(&self.nodes(), self.root, keccak256(address).as_slice())
-            .map_err(StorageError::from)?
+impl HistoricalState {
+    fn latest(&self) -> bool {
+        self.block_number >= self.head
+    }
+
+    fn account_at(&self, address: &Address) -> Result<Option<StoredAccount>, StorageError> {
+        if !self.latest()
+            && let Some(b) = first_change_after(
+                &self.txn,
+                &self.tables.accounts_history,
+                address.as_slice(),
+                self.block_number,
+            )?
         {
-            Some(rlp) => Ok(Some(StoredAccount::from_trie_rlp(&rlp)?)),
+            let key = [&b.to_be_bytes()[..], address.as_slice()].concat();
+            let prev = self
+                .txn
+                .sealed(&self.tables.account_changesets, &key)?
+                .ok_or(StorageError::Corrupt(
+                    "history index names a missing change set",
+                ))?;
+            return if prev.is_empty() {
+                Ok(None)
+            } else {
+                Ok(Some(StoredAccount::decode(&prev)?))
+            };
+        }
+        match self
+            .txn
+            .sealed(&self.tables.plain_accounts, address.as_slice())?
+        {
+            Some(v) => Ok(Some(StoredAccount::decode(&v)?)),
             None => Ok(None),
         }
     }
 
-    fn storage(&self, address: &Address, slot: &U256) -> Result<U256, ProviderError> {
-        let Some(account) = self.account(address)? else {
-            return Ok(U256::ZERO);
-        };
-        let key = keccak256(slot.to_be_bytes::<32>());
-        match mpt::get(&self.nodes(), account.storage_root, key.as_slice())
-            .map_err(StorageError::from)?
+    fn storage_at(&self, address: &Address, slot: &U256) -> Result<U256, StorageError> {
+        let key = storage_key(address, slot);
+        if !self.latest()
+            && let Some(b) = first_change_after(
+                &self.txn,
+                &self.tables.storages_history,
+                &key,
+                self.block_number,
+            )?
         {
-            Some(rlp) => {
-                U256::decode(&mut rlp.as_slice()).map_err(|_| ProviderError::Corrupt("storage rlp"))
-            }
-            None => Ok(U256::ZERO),
+            let prev = self
+                .txn
+                .sealed(
+                    &self.tables.storage_changesets,
+                    &[&b.to_be_bytes()[..], &key].concat(),
+                )?
+                .ok_or(StorageError::Corrupt(
+                    "history index names a missing change set",
+                ))?;
+            return Ok(U256::from_be_slice(&prev));
         }
+        Ok(self
+            .txn
+            .sealed(&self.tables.plain_storage, &key)?
+            .map(|v| U256::from_be_slice(&v))
+            .unwrap_or_default())
+    }
+
+    /// What the tries' leaves were after this block, where they differ from the head: the
+    /// account leaves, and the storage leaves of `address`. Read from the change sets of
+    /// every later block (the earliest one's "before" value wins).
+    fn reverts(&self, address: &Address) -> Result<(Leaves, Leaves), StorageError> {
+        let mut accounts: BTreeMap<B256, Option<Vec<u8>>> = BTreeMap::new();
+        let mut slots: BTreeMap<B256, Option<Vec<u8>>> = BTreeMap::new();
+        for b in self.block_number + 1..=self.head {
+            let num = b.to_be_bytes();
+            let mut cursor = self.txn.cursor(&self.tables.account_changesets.table)?;
+            let mut entry = cursor.set_range::<Vec<u8>, Vec<u8>>(&num)?;
+            while let Some((key, value)) = entry {
+                if !key.starts_with(&num) {
+                    break;
+                }
+                let prev = unseal(self.tables.account_changesets.name, &key, value)?;
+                let hashed = keccak256(&key[8..]);
+                if let std::collections::btree_map::Entry::Vacant(v) = accounts.entry(hashed) {
+                    v.insert(if prev.is_empty() {
+                        None
+                    } else {
+                        Some(StoredAccount::decode(&prev)?.trie_rlp())
+                    });
+                }
+                entry = cursor.next::<Vec<u8>, Vec<u8>>()?;
+            }
+            let prefix = [&num[..], address.as_slice()].concat();
+            let mut cursor = self.txn.cursor(&self.tables.storage_changesets.table)?;
+            let mut entry = cursor.set_range::<Vec<u8>, Vec<u8>>(&prefix)?;
+            while let Some((key, value)) = entry {
+                if !key.starts_with(&prefix) {
+                    break;
+                }
+                let prev = unseal(self.tables.storage_changesets.name, &key, value)?;
+                let hashed = keccak256(&key[28..]);
+                slots.entry(hashed).or_insert_with(|| {
+                    let v = U256::from_be_slice(&prev);
+                    (!v.is_zero()).then(|| codec::storage_trie_value(v))
+                });
+                entry = cursor.next::<Vec<u8>, Vec<u8>>()?;
+            }
+        }
+        Ok((accounts.into_iter().collect(), slots.into_iter().collect()))
+    }
+
+    /// The EIP-1186 account proof and the storage proofs for `slots`, built by walking the
+    /// stored tries with this block's leaves laid over the head's; both roots are checked
+    /// against what this block committed to.
+    pub fn proof(&self, address: &Address, slots: &[B256]) -> Result<AccountProof, StorageError> {
+        let t = self.tables;
+        let (accounts, storage) = if self.latest() {
+            (Vec::new(), Vec::new())
+        } else {
+            self.reverts(address)?
+        };
+        let hashed = keccak256(address);
+        let (updates, nodes) = agnt2_trie::compute_with_proofs(
+            &mut TableTrie::new(
+                self.txn.cursor(&t.accounts_trie.table)?,
+                &t.accounts_trie,
+                &[],
+            ),
+            &mut OverlayLeaves::new(
+                TableLeaves::new(
+                    self.txn.cursor(&t.hashed_accounts.table)?,
+                    &t.hashed_accounts,
+                    &[],
+                ),
+                &accounts,
+            ),
+            &changed_keys(&accounts),
+            &[hashed],
+        )?;
+        if updates.root != self.root {
+            return Err(StorageError::Corrupt(
+                "the account trie does not give the block's state root",
+            ));
+        }
+        let account_proof = path_nodes(&nodes, &hashed);
+        let storage_root = self
+            .account_at(address)?
+            .map(|a| a.storage_root)
+            .unwrap_or(EMPTY_ROOT);
+        let hashed_slots: Vec<B256> = slots.iter().map(keccak256).collect();
+        let (updates, nodes) = agnt2_trie::compute_with_proofs(
+            &mut TableTrie::new(
+                self.txn.cursor(&t.storages_trie.table)?,
+                &t.storages_trie,
+                hashed.as_slice(),
+            ),
+            &mut OverlayLeaves::new(
+                TableLeaves::new(
+                    self.txn.cursor(&t.hashed_storages.table)?,
+                    &t.hashed_storages,
+                    hashed.as_slice(),
+                ),
+                &storage,
+            ),
+            &changed_keys(&storage),
+            &hashed_slots,
+        )?;
+        if updates.root != storage_root {
+            return Err(StorageError::Corrupt(
+                "the storage trie does not give the account's storage root",
+            ));
+        }
+        let storage_proofs = hashed_slots.iter().map(|h| path_nodes(&nodes, h)).collect();
+        Ok((account_proof, storage_proofs))
+    }
+}
+
+type Leaves = Vec<(B256, Option<Vec<u8>>)>;
+
+/// The proof nodes on the path to `key`, root first.
+fn path_nodes(nodes: &agnt2_trie::ProofNodes, key: &B256) -> Vec<Vec<u8>> {
+    agnt2_trie::proof_path(nodes, key)
+        .into_iter()
+        .map(|n| n.to_vec())
+        .collect()
+}
+
+impl StateProvider for HistoricalState {
+    fn account(&self, address: &Address) -> Result<Option<StoredAccount>, ProviderError> {
+        Ok(self.account_at(address)?)
+    }
+
+    fn storage(&self, address: &Address, slot: &U256) -> Result<U256, ProviderError> {
+        Ok(self.storage_at(address, slot)?)
     }
 
     fn code(&self, code_hash: &B256) -> Result<Option<Bytes>, ProviderError> {

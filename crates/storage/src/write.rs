@@ -2,10 +2,12 @@
 //! the head back to an earlier block, and the `safe` / `finalized` heads.
 //!
 //! A change set records, per block, the value every touched account and slot had *before*
-//! the block. Unwinding block `n` puts those values back into the plain state, so the head
-//! state after an unwind is exactly the state the older header commits to; historical reads
-//! walk the tries from old roots and never needed the plain state. Trie nodes and code are
-//! content-addressed and stay.
+//! the block, and the history index (`AccountsHistory`, `StoragesHistory`) lists, per key,
+//! the blocks that changed it, so a historical read is one seek. Unwinding block `n` puts the
+//! recorded values back into the plain and hashed state, then the tries are walked once over
+//! every key the unwound blocks touched, so the head state after an unwind is exactly the
+//! state the older header commits to (checked). Change sets older than the history window are
+//! pruned one block per commit. Code is content-addressed and stays.
 
 use std::{collections::HashSet, sync::Arc};
 
@@ -15,9 +17,10 @@ use libmdbx::{NoWriteMap, RW, Transaction, WriteFlags};
 
 use crate::{
     AccountUpdate, Database, StateChanges, StorageError, StoredAccount, TrieOutput, codec,
-    db::{META_FINALIZED, META_HEAD, META_SAFE, Tables},
+    db::{META_FINALIZED, META_HEAD, META_PRUNED, META_SAFE, Tables, changed_keys},
     sealed::{self, SealedRead},
     state::storage_key,
+    trie::{TableLeaves, TableTrie, node_key},
 };
 
 type RwTxn = Transaction<'static, RW, NoWriteMap>;
@@ -59,6 +62,10 @@ impl Database {
         }
         write_block(&txn, t, block, receipts)?;
         write_state(&txn, t, &num, changes, trie)?;
+        write_tries(&txn, t, trie)?;
+        if let Some(window) = self.history_blocks() {
+            prune_history(&txn, t, block.number().saturating_sub(window))?;
+        }
         sealed::put(&txn, &t.meta, META_HEAD, &num)?;
         txn.commit()?;
         metrics::counter!("agnt2_storage_blocks_committed_total").increment(1);
@@ -82,10 +89,24 @@ impl Database {
         }
         let t = self.tables();
         let txn = self.env().begin_rw_txn()?;
+        if let Some(oldest) = read_u64(&txn, t, META_PRUNED)?
+            && target < oldest
+        {
+            return Err(StorageError::HistoryPruned {
+                block: target,
+                oldest,
+            });
+        }
         let mut removed = Vec::with_capacity((head - target) as usize);
         for n in (target + 1..=head).rev() {
             removed.push(unwind_block(&txn, t, n)?);
         }
+        let expected = codec::decode_header(
+            &txn.sealed(&t.headers, &target.to_be_bytes())?
+                .ok_or(StorageError::Corrupt("unwind target has no header"))?,
+        )?
+        .state_root;
+        rehash_after_unwind(&txn, t, &removed, expected)?;
         let num = target.to_be_bytes();
         sealed::put(&txn, &t.meta, META_HEAD, &num)?;
         if read_u64(&txn, t, META_SAFE)?.is_some_and(|s| s > target) {
@@ -217,7 +238,9 @@ fn write_block(
     Ok(())
 }
 
-/// Applies the block's state to the plain tables, recording first what each key held.
+/// Applies the block's state to the plain tables, recording first what each key held (its
+/// change set, and the key's entry in the history index). Genesis records none: there is no
+/// state before it to return to.
 fn write_state(
     txn: &RwTxn,
     t: &Tables,
@@ -225,25 +248,21 @@ fn write_state(
     changes: &StateChanges,
     trie: &TrieOutput,
 ) -> Result<(), StorageError> {
+    let history = u64::from_be_bytes(*num) > 0;
     for (address, change) in changes {
         // Slots whose pre-block value is already recorded (by the wipe below).
         let mut recorded: HashSet<U256> = HashSet::new();
         if change.wipe_storage || change.info.is_none() {
-            wipe_storage(txn, t, num, address, &mut recorded)?;
+            wipe_storage(txn, t, num, address, &mut recorded, history)?;
         }
         if change.info.is_none() {
             continue;
         }
         for (slot, value) in &change.storage {
             let key = storage_key(address, slot);
-            if !recorded.contains(slot) {
+            if history && !recorded.contains(slot) {
                 let prev = txn.sealed(&t.plain_storage, &key)?.unwrap_or_default();
-                sealed::put(
-                    txn,
-                    &t.storage_changesets,
-                    &[&num[..], &key].concat(),
-                    &prev,
-                )?;
+                record_storage(txn, t, num, &key, &prev)?;
             }
             if value.is_zero() {
                 txn.del(&t.plain_storage.table, key, None)?;
@@ -258,15 +277,23 @@ fn write_state(
         }
     }
     for (address, account) in &trie.accounts {
-        let prev = txn
-            .sealed(&t.plain_accounts, address.as_slice())?
-            .unwrap_or_default();
-        sealed::put(
-            txn,
-            &t.account_changesets,
-            &[&num[..], address.as_slice()].concat(),
-            &prev,
-        )?;
+        if history {
+            let prev = txn
+                .sealed(&t.plain_accounts, address.as_slice())?
+                .unwrap_or_default();
+            sealed::put(
+                txn,
+                &t.account_changesets,
+                &[&num[..], address.as_slice()].concat(),
+                &prev,
+            )?;
+            sealed::put(
+                txn,
+                &t.accounts_history,
+                &[address.as_slice(), &num[..]].concat(),
+                &[],
+            )?;
+        }
         match account {
             Some(a) => sealed::put(txn, &t.plain_accounts, address.as_slice(), &a.encode())?,
             None => {
@@ -274,9 +301,239 @@ fn write_state(
             }
         }
     }
-    for (hash, rlp) in &trie.nodes {
-        sealed::put(txn, &t.trie_nodes, hash.as_slice(), rlp)?;
+    Ok(())
+}
+
+/// A slot's change-set entry and history-index entry.
+fn record_storage(
+    txn: &RwTxn,
+    t: &Tables,
+    num: &[u8; 8],
+    key: &[u8],
+    prev: &[u8],
+) -> Result<(), StorageError> {
+    sealed::put(txn, &t.storage_changesets, &[&num[..], key].concat(), prev)?;
+    sealed::put(txn, &t.storages_history, &[key, &num[..]].concat(), &[])
+}
+
+/// Writes the hashed state and the trie nodes the block's trie computation produced, each
+/// table in key order; nodes the new tries no longer have are deleted.
+fn write_tries(txn: &RwTxn, t: &Tables, trie: &TrieOutput) -> Result<(), StorageError> {
+    for (hashed, leaf) in &trie.hashed_accounts {
+        match leaf {
+            Some(v) => sealed::put(txn, &t.hashed_accounts, hashed.as_slice(), v)?,
+            None => {
+                txn.del(&t.hashed_accounts.table, hashed, None)?;
+            }
+        }
     }
+    for st in &trie.storage_tries {
+        let prefix = st.hashed_address.as_slice();
+        if st.wiped {
+            delete_prefixed(txn, &t.hashed_storages, prefix)?;
+        }
+        for (slot, leaf) in &st.leaves {
+            let key = [prefix, slot.as_slice()].concat();
+            match leaf {
+                Some(v) => sealed::put(txn, &t.hashed_storages, &key, v)?,
+                None => {
+                    txn.del(&t.hashed_storages.table, &key, None)?;
+                }
+            }
+        }
+    }
+    write_nodes(txn, &t.accounts_trie, &[], &trie.account_trie, false)?;
+    for st in &trie.storage_tries {
+        write_nodes(
+            txn,
+            &t.storages_trie,
+            st.hashed_address.as_slice(),
+            &st.updates,
+            st.wiped,
+        )?;
+    }
+    Ok(())
+}
+
+/// Applies one trie's node writes under `prefix` (all of its old nodes go first if `wiped`).
+fn write_nodes(
+    txn: &RwTxn,
+    table: &sealed::SealedTable,
+    prefix: &[u8],
+    updates: &agnt2_trie::TrieUpdates,
+    wiped: bool,
+) -> Result<(), StorageError> {
+    if wiped {
+        delete_prefixed(txn, table, prefix)?;
+    } else {
+        for path in &updates.removed {
+            txn.del(&table.table, node_key(prefix, path), None)?;
+        }
+    }
+    for (path, node) in &updates.updated {
+        sealed::put(
+            txn,
+            table,
+            &node_key(prefix, path),
+            &agnt2_trie::encode_node(node),
+        )?;
+    }
+    metrics::counter!("agnt2_storage_trie_nodes_written_total")
+        .increment(updates.updated.len() as u64);
+    metrics::counter!("agnt2_storage_trie_nodes_deleted_total")
+        .increment(updates.removed.len() as u64);
+    Ok(())
+}
+
+/// Deletes every row of `table` whose key starts with `prefix`.
+fn delete_prefixed(
+    txn: &RwTxn,
+    table: &sealed::SealedTable,
+    prefix: &[u8],
+) -> Result<(), StorageError> {
+    let mut cursor = txn.cursor(&table.table)?;
+    let mut entry = cursor.set_range::<Vec<u8>, ()>(prefix)?;
+    while let Some((key, ())) = entry {
+        if !key.starts_with(prefix) {
+            break;
+        }
+        cursor.del(WriteFlags::empty())?;
+        entry = cursor.get_current::<Vec<u8>, ()>()?;
+    }
+    Ok(())
+}
+
+/// Drops the change sets (and their index entries) of every block up to `through`, once:
+/// `Meta.pruned` remembers how far it got, so each commit prunes the one block that left the
+/// window.
+fn prune_history(txn: &RwTxn, t: &Tables, through: u64) -> Result<(), StorageError> {
+    let done = read_u64(txn, t, META_PRUNED)?.unwrap_or(0);
+    if through <= done {
+        return Ok(());
+    }
+    for b in done + 1..=through {
+        let num = b.to_be_bytes();
+        for (key, _) in take_prefixed(txn, &t.account_changesets, &num)? {
+            txn.del(
+                &t.accounts_history.table,
+                [&key[8..], &num[..]].concat(),
+                None,
+            )?;
+        }
+        for (key, _) in take_prefixed(txn, &t.storage_changesets, &num)? {
+            txn.del(
+                &t.storages_history.table,
+                [&key[8..], &num[..]].concat(),
+                None,
+            )?;
+        }
+    }
+    sealed::put(txn, &t.meta, META_PRUNED, &through.to_be_bytes())?;
+    Ok(())
+}
+
+/// After the plain state is back at the unwind target: rewrites the hashed state of every key
+/// the unwound blocks touched and walks the tries over them, checking the result against the
+/// target's state root.
+fn rehash_after_unwind(
+    txn: &RwTxn,
+    t: &'static Tables,
+    removed: &[CommittedBlock],
+    expected: alloy_primitives::B256,
+) -> Result<(), StorageError> {
+    let mut slots: std::collections::BTreeMap<Address, HashSet<U256>> = Default::default();
+    for b in removed {
+        for (address, change) in b.changes.iter() {
+            slots
+                .entry(*address)
+                .or_default()
+                .extend(change.storage.keys().copied());
+        }
+    }
+    let mut hashed_accounts = Vec::with_capacity(slots.len());
+    for (address, touched) in &slots {
+        let hashed = keccak256(address);
+        let account = match txn.sealed(&t.plain_accounts, address.as_slice())? {
+            Some(v) => Some(StoredAccount::decode(&v)?),
+            None => None,
+        };
+        let mut leaves: Vec<(alloy_primitives::B256, Option<Vec<u8>>)> = Vec::new();
+        for slot in touched {
+            let value = txn
+                .sealed(&t.plain_storage, &storage_key(address, slot))?
+                .map_or(U256::ZERO, |v| U256::from_be_slice(&v));
+            let leaf =
+                (account.is_some() && !value.is_zero()).then(|| codec::storage_trie_value(value));
+            leaves.push((keccak256(slot.to_be_bytes::<32>()), leaf));
+        }
+        leaves.sort_unstable_by_key(|e| e.0);
+        let Some(account) = account else {
+            // Gone at the target: none of its storage rows may stay.
+            delete_prefixed(txn, &t.hashed_storages, hashed.as_slice())?;
+            delete_prefixed(txn, &t.storages_trie, hashed.as_slice())?;
+            hashed_accounts.push((hashed, None));
+            continue;
+        };
+        let updates = agnt2_trie::compute(
+            &mut TableTrie::new(
+                txn.cursor(&t.storages_trie.table)?,
+                &t.storages_trie,
+                hashed.as_slice(),
+            ),
+            &mut agnt2_trie::OverlayLeaves::new(
+                TableLeaves::new(
+                    txn.cursor(&t.hashed_storages.table)?,
+                    &t.hashed_storages,
+                    hashed.as_slice(),
+                ),
+                &leaves,
+            ),
+            &changed_keys(&leaves),
+        )?;
+        if updates.root != account.storage_root {
+            return Err(StorageError::Corrupt(
+                "unwound storage does not give the account's recorded storage root",
+            ));
+        }
+        for (slot, leaf) in &leaves {
+            let key = [hashed.as_slice(), slot.as_slice()].concat();
+            match leaf {
+                Some(v) => sealed::put(txn, &t.hashed_storages, &key, v)?,
+                None => {
+                    txn.del(&t.hashed_storages.table, &key, None)?;
+                }
+            }
+        }
+        write_nodes(txn, &t.storages_trie, hashed.as_slice(), &updates, false)?;
+        hashed_accounts.push((hashed, Some(account.trie_rlp())));
+    }
+    hashed_accounts.sort_unstable_by_key(|e| e.0);
+    let updates = agnt2_trie::compute(
+        &mut TableTrie::new(txn.cursor(&t.accounts_trie.table)?, &t.accounts_trie, &[]),
+        &mut agnt2_trie::OverlayLeaves::new(
+            TableLeaves::new(
+                txn.cursor(&t.hashed_accounts.table)?,
+                &t.hashed_accounts,
+                &[],
+            ),
+            &hashed_accounts,
+        ),
+        &changed_keys(&hashed_accounts),
+    )?;
+    if updates.root != expected {
+        return Err(StorageError::Corrupt(
+            "the unwound state does not give the target block's state root",
+        ));
+    }
+    for (hashed, leaf) in &hashed_accounts {
+        match leaf {
+            Some(v) => sealed::put(txn, &t.hashed_accounts, hashed.as_slice(), v)?,
+            None => {
+                txn.del(&t.hashed_accounts.table, hashed, None)?;
+            }
+        }
+    }
+    write_nodes(txn, &t.accounts_trie, &[], &updates, false)?;
     Ok(())
 }
 
@@ -287,6 +544,7 @@ fn wipe_storage(
     num: &[u8; 8],
     address: &Address,
     recorded: &mut HashSet<U256>,
+    history: bool,
 ) -> Result<(), StorageError> {
     let mut wiped = Vec::new();
     {
@@ -304,12 +562,9 @@ fn wipe_storage(
     for (key, value) in wiped {
         let prev = sealed::unseal(t.plain_storage.name, &key, value)?;
         recorded.insert(U256::from_be_slice(&key[20..]));
-        sealed::put(
-            txn,
-            &t.storage_changesets,
-            &[&num[..], &key].concat(),
-            &prev,
-        )?;
+        if history {
+            record_storage(txn, t, num, &key, &prev)?;
+        }
     }
     Ok(())
 }
@@ -333,6 +588,7 @@ fn unwind_block(txn: &RwTxn, t: &Tables, n: u64) -> Result<CommittedBlock, Stora
     let mut changes = StateChanges::new();
     for (key, prev) in take_prefixed(txn, &t.storage_changesets, &num)? {
         let plain = &key[8..];
+        txn.del(&t.storages_history.table, [plain, &num[..]].concat(), None)?;
         let address = Address::from_slice(&plain[..20]);
         let slot = U256::from_be_slice(&plain[20..]);
         let now = txn
@@ -351,6 +607,11 @@ fn unwind_block(txn: &RwTxn, t: &Tables, n: u64) -> Result<CommittedBlock, Stora
     }
     for (key, prev) in take_prefixed(txn, &t.account_changesets, &num)? {
         let address = Address::from_slice(&key[8..]);
+        txn.del(
+            &t.accounts_history.table,
+            [address.as_slice(), &num[..]].concat(),
+            None,
+        )?;
         let now = match txn.sealed(&t.plain_accounts, address.as_slice())? {
             Some(v) => Some(StoredAccount::decode(&v)?),
             None => None,

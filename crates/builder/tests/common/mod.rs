@@ -22,6 +22,7 @@ pub fn temp_chain(spec: &ChainSpec) -> (tempfile::TempDir, Database) {
         &DatabaseConfig {
             durable: false,
             max_size: 1 << 30,
+            history_blocks: None,
         },
     )
     .expect("db");
