@@ -95,6 +95,35 @@ pub fn init_genesis(db: &Database, spec: &ChainSpec) -> Result<B256, GenesisErro
     Ok(expected_hash)
 }
 
+/// Writes, into an empty datadir, a genesis whose state is `spec`'s allocation plus `count`
+/// plain accounts loaded in bulk (`account(i)` is the `i`-th; see
+/// [`Database::bulk_load_accounts`]), for state-scale benchmarks and tests. The header commits
+/// to the root of both, so its hash is not the spec's own genesis hash. Returns that hash.
+pub fn init_genesis_bulk(
+    db: &Database,
+    spec: &ChainSpec,
+    count: u64,
+    account: impl Fn(u64) -> (alloy_primitives::Address, agnt2_storage::StoredAccount) + Sync,
+) -> Result<B256, GenesisError> {
+    db.bulk_load_accounts(count, account)?;
+    let changes = genesis_changes(spec);
+    let trie = db.compute_state_root(&changes)?;
+    let passer_root = trie
+        .storage_roots
+        .iter()
+        .find(|(a, _)| *a == L2_TO_L1_MESSAGE_PASSER)
+        .map_or(EMPTY_ROOT, |(_, r)| *r);
+    let header = genesis_header(spec, trie.state_root, passer_root);
+    let hash = header.hash_slow();
+    let block = SealedBlock {
+        header,
+        hash,
+        transactions: Vec::new(),
+    };
+    db.commit_block(&block, &[], &changes, &trie)?;
+    Ok(hash)
+}
+
 fn genesis_header(spec: &ChainSpec, state_root: B256, withdrawals_root: B256) -> Header {
     let g = &spec.genesis;
     Header {

@@ -16,7 +16,9 @@ mod preinstalls;
 mod producer;
 
 pub use attributes::PayloadAttributes;
-pub use genesis::{GenesisError, expected_genesis_header, genesis_changes, init_genesis};
+pub use genesis::{
+    GenesisError, expected_genesis_header, genesis_changes, init_genesis, init_genesis_bulk,
+};
 pub use header::{
     holocene_extra_data, holocene_extra_data_with, next_base_fee, next_base_fee_with,
 };

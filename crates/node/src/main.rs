@@ -229,18 +229,22 @@ pub(crate) struct NodeArgs {
     /// `eth_getProof` at old blocks) and unwinds: a week of one-second blocks by default, the
     /// fault-proof window, so withdrawals stay provable; `all` keeps everything.
     #[arg(long = "history.blocks", default_value = "604800", value_parser = parse_history)]
-    history_blocks: Option<u64>,
+    history_blocks: HistoryBlocks,
     #[command(flatten)]
     rollup: rollup::RollupArgs,
 }
 
+/// Blocks of history to keep (`None`: all).
+#[derive(Debug, Clone, Copy)]
+struct HistoryBlocks(Option<u64>);
+
 /// A block count, or `all`.
-fn parse_history(s: &str) -> Result<Option<u64>, String> {
+fn parse_history(s: &str) -> Result<HistoryBlocks, String> {
     if s == "all" {
-        return Ok(None);
+        return Ok(HistoryBlocks(None));
     }
     match s.parse::<u64>() {
-        Ok(n) if n >= 1 => Ok(Some(n)),
+        Ok(n) if n >= 1 => Ok(HistoryBlocks(Some(n))),
         _ => Err(format!("{s:?} is not a block count (at least 1) or `all`")),
     }
 }
@@ -452,7 +456,7 @@ pub(crate) async fn run_node(args: NodeArgs, on_ready: Option<OnReady>) -> eyre:
         &datadir,
         &DatabaseConfig {
             durable: !args.no_sync,
-            history_blocks: args.history_blocks,
+            history_blocks: args.history_blocks.0,
             ..Default::default()
         },
     )

@@ -31,6 +31,15 @@ pub fn internal(e: impl std::fmt::Display) -> ErrorObjectOwned {
     ErrorObject::owned(INTERNAL, format!("internal error: {e}"), None::<()>)
 }
 
+/// A storage failure: pruned history is the caller's to know about (geth answers -32000 for
+/// state it no longer has), anything else is internal.
+pub fn storage(e: agnt2_storage::StorageError) -> ErrorObjectOwned {
+    match e {
+        agnt2_storage::StorageError::HistoryPruned { .. } => server_error(e.to_string()),
+        other => internal(other),
+    }
+}
+
 /// geth's revert error: code 3, decoded reason in the message, raw bytes in `data`.
 pub fn reverted(output: &[u8]) -> ErrorObjectOwned {
     let msg = match decode_revert_reason(output) {

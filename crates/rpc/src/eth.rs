@@ -71,7 +71,7 @@ impl RpcContext {
         let s: HistoricalState = self
             .db
             .state_at(n)
-            .map_err(internal)?
+            .map_err(crate::errors::storage)?
             .ok_or_else(|| server_error("header not found"))?;
         Ok(Box::new(s))
     }
@@ -333,13 +333,15 @@ fn get_proof(
     let state = ctx
         .db
         .state_at(n)
-        .map_err(internal)?
+        .map_err(crate::errors::storage)?
         .ok_or_else(|| server_error("header not found"))?;
     let account = state
         .account(&address)
         .map_err(internal)?
         .unwrap_or_default();
-    let (account_proof, storage_proofs) = state.proof(&address, &keys).map_err(internal)?;
+    let (account_proof, storage_proofs) = state
+        .proof(&address, &keys)
+        .map_err(crate::errors::storage)?;
     let storage_proof = keys
         .iter()
         .zip(storage_proofs)

@@ -57,7 +57,7 @@ fn block_and_parent(
     let parent = ctx
         .db
         .state_at(n - 1)
-        .map_err(internal)?
+        .map_err(crate::errors::storage)?
         .ok_or_else(|| server_error("parent state not found"))?;
     Ok((block, StateDb::new(parent)))
 }

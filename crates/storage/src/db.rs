@@ -258,7 +258,8 @@ impl Database {
                 },
                 min_size: None,
                 max_size: Some(config.max_size as isize),
-                growth_step: Some(64 << 20),
+                // Large steps: every growth remaps the file, which stalls the writer.
+                growth_step: Some(256 << 20),
                 shrink_threshold: None,
             }),
             ..Default::default()

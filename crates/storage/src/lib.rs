@@ -13,6 +13,7 @@
 //! state only: a node a block makes stale is deleted in that block's write). History older
 //! than [`DatabaseConfig::history_blocks`] is pruned.
 
+mod bulk;
 mod check;
 pub mod codec;
 mod db;

@@ -60,14 +60,26 @@ impl Database {
                 number: block.number(),
             });
         }
+        let t0 = std::time::Instant::now();
         write_block(&txn, t, block, receipts)?;
+        let t1 = t0.elapsed();
         write_state(&txn, t, &num, changes, trie)?;
+        let t2 = t0.elapsed();
         write_tries(&txn, t, trie)?;
+        let t3 = t0.elapsed();
         if let Some(window) = self.history_blocks() {
             prune_history(&txn, t, block.number().saturating_sub(window))?;
         }
         sealed::put(&txn, &t.meta, META_HEAD, &num)?;
         txn.commit()?;
+        let phase = |name: &'static str, d: std::time::Duration| {
+            metrics::histogram!("agnt2_storage_commit_phase_seconds", "phase" => name)
+                .record(d.as_secs_f64());
+        };
+        phase("block", t1);
+        phase("plain_state", t2 - t1);
+        phase("tries", t3 - t2);
+        phase("mdbx_commit", t0.elapsed() - t3);
         metrics::counter!("agnt2_storage_blocks_committed_total").increment(1);
         Ok(())
     }

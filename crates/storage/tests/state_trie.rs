@@ -332,3 +332,79 @@ fn history_beyond_the_window_is_pruned_and_refused() {
     db.unwind_to(25).expect("unwind inside the window");
     db.check().expect("check");
 }
+
+#[test]
+fn a_bulk_loaded_state_is_the_state_committed_as_a_block() {
+    let address = |i: u64| Address::from_slice(&keccak256(i.to_be_bytes())[12..]);
+    let token = Address::repeat_byte(0xee);
+    let mut model = Model::new();
+    for i in 0..3000u64 {
+        model.insert(address(i), (0, U256::from(i + 1), BTreeMap::new()));
+    }
+    let mut slots: BTreeMap<U256, U256> = (0..2000u64)
+        .map(|i| (U256::from(i * 7 + 1), U256::from(i + 5)))
+        .collect();
+    // The genesis block's own changes: the token with two more slots (one overwriting a bulk
+    // one), and one more account.
+    let own = BTreeMap::from([
+        (U256::from(1), U256::from(99)),
+        (U256::from(2), U256::from(3)),
+    ]);
+    slots.extend(own.clone());
+    model.insert(token, (1, U256::ZERO, slots));
+    model.insert(
+        Address::repeat_byte(0xab),
+        (0, U256::from(5), BTreeMap::new()),
+    );
+
+    let dir = tempfile::tempdir().expect("tmp");
+    let db = open(dir.path(), None);
+    db.bulk_load_accounts(3000, |i| {
+        (address(i), stored(0, U256::from(i + 1), &BTreeMap::new()))
+    })
+    .expect("bulk accounts");
+    db.bulk_load_storage(token, 2000, |i| (U256::from(i * 7 + 1), U256::from(i + 5)))
+        .expect("bulk storage");
+    let update = |nonce: u64, balance: U256| AccountUpdate {
+        nonce,
+        balance,
+        code_hash: keccak256([]),
+        code: None,
+    };
+    let genesis = BTreeMap::from([
+        (
+            token,
+            AccountChange {
+                info: Some(update(1, U256::ZERO)),
+                storage: own,
+                wipe_storage: false,
+            },
+        ),
+        (
+            Address::repeat_byte(0xab),
+            AccountChange {
+                info: Some(update(0, U256::from(5))),
+                ..Default::default()
+            },
+        ),
+    ]);
+    let block = commit(&db, &genesis);
+    assert_eq!(block.header.state_root, reference(&model));
+    db.check().expect("check");
+    let (_fresh_dir, fresh_db) = fresh(&model);
+    for table in [
+        "AccountsTrie",
+        "StoragesTrie",
+        "HashedAccounts",
+        "HashedStorages",
+        "PlainAccounts",
+        "PlainStorage",
+    ] {
+        assert_eq!(rows(&db, table), rows(&fresh_db, table), "{table}");
+    }
+    // A second load is refused: the datadir has blocks now.
+    assert!(
+        db.bulk_load_accounts(1, |i| (address(i), StoredAccount::default()))
+            .is_err()
+    );
+}

@@ -150,11 +150,32 @@ pub fn compute_with_proofs<T: TrieCursor, L: LeafCursor>(
     run(trie, leaves, &changed, Some(targets))
 }
 
-/// A subtree the walk kept: its path, hash, and whether stored nodes lie below it.
-struct Skip {
-    path: Nibbles,
-    hash: B256,
-    stored_below: bool,
+/// What the walk hands the hash builder, in key order.
+enum Step {
+    /// A subtree kept: its path, hash, and whether stored nodes lie below it.
+    Skip {
+        path: Nibbles,
+        hash: B256,
+        stored_below: bool,
+    },
+    /// Every leaf from the first key starting at `from` up to (not including) the first key
+    /// starting at `until` (`None`: the end).
+    Feed {
+        from: Nibbles,
+        until: Option<Nibbles>,
+    },
+}
+
+/// Adds a feed range, joining it to the previous one when they touch (one cursor seek for a
+/// run of leaf children instead of one per leaf).
+fn feed(steps: &mut Vec<Step>, from: Nibbles, until: Option<Nibbles>) {
+    if let Some(Step::Feed { until: last, .. }) = steps.last_mut()
+        && *last == Some(from)
+    {
+        *last = until;
+        return;
+    }
+    steps.push(Step::Feed { from, until });
 }
 
 fn run<T: TrieCursor, L: LeafCursor>(
@@ -163,45 +184,63 @@ fn run<T: TrieCursor, L: LeafCursor>(
     changed: &PrefixSet,
     targets: Option<Vec<Nibbles>>,
 ) -> Result<(TrieUpdates, ProofNodes), TrieError> {
-    let mut skips = Vec::new();
+    let mut steps = Vec::new();
     let mut visited = Vec::new();
     // The first stored node in path order is the topmost one: a stored node's ancestors that
     // are branches are stored too (their tree mask marks it), and above an extension there is
-    // no node to store.
-    if !changed.all
-        && let Some((path, node)) = trie.seek(&Nibbles::default())?
-    {
-        walk(trie, changed, path, node, &mut skips, &mut visited)?;
-    } else if changed.all {
+    // no node to store. Keys outside it can only be new ones.
+    let top = if changed.all {
         collect_all(trie, &mut visited)?;
+        None
+    } else {
+        trie.seek(&Nibbles::default())?
+    };
+    match top {
+        Some((path, node)) => {
+            if !path.is_empty() {
+                feed(&mut steps, Nibbles::default(), Some(path));
+            }
+            walk(trie, changed, path, node, &mut steps, &mut visited)?;
+            if !path.is_empty()
+                && let Some(after) = path.increment()
+            {
+                feed(&mut steps, after, None);
+            }
+        }
+        None => feed(&mut steps, Nibbles::default(), None),
     }
 
     let mut hb = HashBuilder::default().with_updates(true);
     if let Some(targets) = targets {
         hb = hb.with_proof_retainer(ProofRetainer::new(targets));
     }
-    let mut next = leaves.seek(&B256::ZERO)?;
     // The last key handed to the builder: a cursor that repeats or reorders keys is a corrupt
     // store, refused rather than left to the builder's assertions.
     let mut last = Nibbles::default();
-    for skip in skips {
-        while let Some((key, value)) = &next {
-            if Nibbles::unpack(key) >= skip.path {
-                break;
+    for step in steps {
+        match step {
+            Step::Skip {
+                path,
+                hash,
+                stored_below,
+            } => {
+                if !last.is_empty() && last >= path {
+                    return Err(corrupt(&path, "leaves out of order around a kept subtree"));
+                }
+                hb.add_branch(path, hash, stored_below);
+                last = path;
             }
-            add_leaf(&mut hb, &mut last, key, value)?;
-            next = leaves.next()?;
+            Step::Feed { from, until } => {
+                let mut next = leaves.seek(&padded(&from))?;
+                while let Some((key, value)) = &next {
+                    if until.is_some_and(|u| Nibbles::unpack(key) >= u) {
+                        break;
+                    }
+                    add_leaf(&mut hb, &mut last, key, value)?;
+                    next = leaves.next()?;
+                }
+            }
         }
-        hb.add_branch(skip.path, skip.hash, skip.stored_below);
-        last = skip.path;
-        next = match skip.path.increment() {
-            Some(after) => leaves.seek(&padded(&after))?,
-            None => None,
-        };
-    }
-    while let Some((key, value)) = &next {
-        add_leaf(&mut hb, &mut last, key, value)?;
-        next = leaves.next()?;
     }
     let root = hb.root();
     let proofs = hb.take_proof_nodes();
@@ -238,13 +277,16 @@ fn add_leaf(
     Ok(())
 }
 
-/// Collects, below a stored node, the subtrees to keep and the stored nodes on changed paths.
+/// Collects, below a stored node, the subtrees to keep, the leaf ranges to feed and the stored
+/// nodes on changed paths. A child the node does not have holds no leaf unless a changed key
+/// falls there (a new one); under a child whose stored node sits below an extension, only new
+/// keys can lie beside that node.
 fn walk<T: TrieCursor>(
     trie: &mut T,
     changed: &PrefixSet,
     path: Nibbles,
     node: BranchNodeCompact,
-    skips: &mut Vec<Skip>,
+    steps: &mut Vec<Step>,
     visited: &mut Vec<Nibbles>,
 ) -> Result<(), TrieError> {
     visited.push(path);
@@ -252,13 +294,20 @@ fn walk<T: TrieCursor>(
         return Err(corrupt(&path, "branch node at full key length"));
     }
     for nibble in 0..16u8 {
-        if !node.state_mask.is_bit_set(nibble) {
-            continue;
-        }
         let mut child = path;
         child.push(nibble);
-        if node.hash_mask.is_bit_set(nibble) && !changed.contains(&child) {
-            skips.push(Skip {
+        let after = child.increment();
+        if !node.state_mask.is_bit_set(nibble) {
+            if changed.contains(&child) {
+                feed(steps, child, after);
+            } else if let Some(Step::Feed { until, .. }) = steps.last_mut()
+                && *until == Some(child)
+            {
+                // Nothing lies there: the open range may run across it.
+                *until = after;
+            }
+        } else if node.hash_mask.is_bit_set(nibble) && !changed.contains(&child) {
+            steps.push(Step::Skip {
                 path: child,
                 hash: node.hash_for_nibble(nibble),
                 stored_below: node.tree_mask.is_bit_set(nibble),
@@ -266,7 +315,14 @@ fn walk<T: TrieCursor>(
         } else if node.tree_mask.is_bit_set(nibble) {
             match trie.seek(&child)? {
                 Some((below, n)) if below.starts_with(&child) => {
-                    walk(trie, changed, below, n, skips, visited)?;
+                    let beside = below != child && changed.contains(&child);
+                    if beside {
+                        feed(steps, child, Some(below));
+                    }
+                    walk(trie, changed, below, n, steps, visited)?;
+                    if beside && let Some(past) = below.increment() {
+                        feed(steps, past, after);
+                    }
                 }
                 _ => {
                     return Err(corrupt(
@@ -275,6 +331,8 @@ fn walk<T: TrieCursor>(
                     ));
                 }
             }
+        } else {
+            feed(steps, child, after);
         }
     }
     Ok(())

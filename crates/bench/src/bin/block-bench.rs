@@ -5,9 +5,9 @@
 use std::{sync::Arc, time::Instant};
 
 use agnt2_bench::BenchKey;
-use agnt2_builder::{BlockBuilder, init_genesis};
+use agnt2_builder::{BlockBuilder, init_genesis_bulk};
 use agnt2_primitives::{ChainSpec, OpTxEnvelope, RecoveredTx};
-use agnt2_storage::{Database, DatabaseConfig};
+use agnt2_storage::{Database, DatabaseConfig, StoredAccount};
 use alloy::consensus::{SignableTransaction, TxEip1559};
 use alloy::eips::eip2718::Encodable2718;
 use alloy::genesis::GenesisAccount;
@@ -37,6 +37,55 @@ struct Args {
     /// Print one JSON object.
     #[arg(long)]
     json: bool,
+    /// `transfers` (ETH between accounts) or `erc20` (one token's `transfer` among `--holders`
+    /// holders: one storage trie that large).
+    #[arg(long, default_value = "transfers")]
+    workload: String,
+    /// Token holders for `--workload erc20` (bulk-loaded into the token's storage).
+    #[arg(long, default_value_t = 1_000_000)]
+    holders: u64,
+}
+
+/// Gas limit of one token transfer (it uses about 35k).
+const TX_GAS_ERC20: u64 = 60_000;
+
+/// The benchmark token (SimpleToken: `balanceOf` is the mapping at slot 3).
+const TOKEN: alloy_primitives::Address =
+    alloy_primitives::address!("0x00000000000000000000000000000000000e2c20");
+
+fn balance_slot(holder: alloy_primitives::Address) -> U256 {
+    U256::from_be_bytes(
+        alloy_primitives::keccak256(
+            [
+                holder.into_word().as_slice(),
+                alloy_primitives::B256::with_last_byte(3).as_slice(),
+            ]
+            .concat(),
+        )
+        .0,
+    )
+}
+
+fn token_holder(i: u64) -> alloy_primitives::Address {
+    alloy_primitives::Address::from_slice(
+        &alloy_primitives::keccak256([b"holder".as_slice(), &i.to_be_bytes()].concat())[12..],
+    )
+}
+
+fn token_runtime() -> eyre::Result<Bytes> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../contracts/out/SimpleToken.sol/SimpleToken.json");
+    let json: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).map_err(|e| {
+        eyre::eyre!(
+            "{}: {e}: run `forge build` in contracts/ first",
+            path.display()
+        )
+    })?)?;
+    Ok(Bytes::from(alloy_primitives::hex::decode(
+        json["deployedBytecode"]["object"]
+            .as_str()
+            .ok_or_else(|| eyre::eyre!("no deployedBytecode"))?,
+    )?))
 }
 
 fn main() -> eyre::Result<()> {
@@ -45,7 +94,31 @@ fn main() -> eyre::Result<()> {
     let keys: Vec<BenchKey> = (0..senders).into_par_iter().map(BenchKey::nth).collect();
     let mut spec = ChainSpec::dev();
     spec.genesis.gas_limit = args.gas_limit;
+    let erc20 = match args.workload.as_str() {
+        "transfers" => false,
+        "erc20" => true,
+        other => eyre::bail!("unknown --workload {other:?} (transfers, erc20)"),
+    };
     let funded = U256::from(10u128.pow(24));
+    if erc20 {
+        let storage = keys
+            .iter()
+            .map(|k| {
+                (
+                    alloy_primitives::B256::from(balance_slot(k.address)),
+                    alloy_primitives::B256::from(U256::from(1_000_000_000u64)),
+                )
+            })
+            .collect();
+        spec.genesis.alloc.insert(
+            TOKEN,
+            GenesisAccount {
+                code: Some(token_runtime()?),
+                storage: Some(storage),
+                ..Default::default()
+            },
+        );
+    }
     for k in &keys {
         spec.genesis.alloc.insert(
             k.address,
@@ -55,18 +128,20 @@ fn main() -> eyre::Result<()> {
             },
         );
     }
-    for i in senders..args.accounts {
-        let addr = alloy_primitives::Address::from_slice(
-            &alloy_primitives::keccak256(i.to_be_bytes())[12..],
-        );
-        spec.genesis.alloc.insert(
-            addr,
-            GenesisAccount {
+    // The other accounts are loaded in bulk (sorted, streamed), not through the spec.
+    let holder = |i: u64| {
+        (
+            alloy_primitives::Address::from_slice(
+                &alloy_primitives::keccak256((senders + i).to_be_bytes())[12..],
+            ),
+            StoredAccount {
+                nonce: 0,
                 balance: U256::from(1),
-                ..Default::default()
+                code_hash: alloy_primitives::KECCAK256_EMPTY,
+                storage_root: agnt2_storage::EMPTY_ROOT,
             },
-        );
-    }
+        )
+    };
     let chain_id = spec.chain_id;
     let spec = Arc::new(spec);
 
@@ -79,10 +154,15 @@ fn main() -> eyre::Result<()> {
                 let s = i % keys.len();
                 let n = nonces[s];
                 nonces[s] += 1;
-                let to = alloy_primitives::Address::from_slice(
-                    &alloy_primitives::keccak256(rng.random_range(0..args.accounts).to_be_bytes())
-                        [12..],
-                );
+                let to = if erc20 {
+                    token_holder(rng.random_range(0..args.holders))
+                } else {
+                    alloy_primitives::Address::from_slice(
+                        &alloy_primitives::keccak256(
+                            rng.random_range(0..args.accounts).to_be_bytes(),
+                        )[12..],
+                    )
+                };
                 (s, n, to)
             })
             .collect()
@@ -90,16 +170,25 @@ fn main() -> eyre::Result<()> {
     let raws: Vec<Vec<u8>> = plan
         .par_iter()
         .map(|(s, nonce, to)| {
+            let (to, value, gas_limit, input) = if erc20 {
+                let mut input =
+                    alloy_primitives::keccak256("transfer(address,uint256)")[..4].to_vec();
+                input.extend_from_slice(to.into_word().as_slice());
+                input.extend_from_slice(&U256::from(1).to_be_bytes::<32>());
+                (TOKEN, U256::ZERO, TX_GAS_ERC20, Bytes::from(input))
+            } else {
+                (*to, U256::from(1), 21_000, Bytes::new())
+            };
             let tx = TxEip1559 {
                 chain_id,
                 nonce: *nonce,
-                gas_limit: 21_000,
+                gas_limit,
                 max_fee_per_gas: 100_000_000_000,
                 max_priority_fee_per_gas: 1_000,
-                to: TxKind::Call(*to),
-                value: U256::from(1),
+                to: TxKind::Call(to),
+                value,
                 access_list: Default::default(),
-                input: Bytes::new(),
+                input,
             };
             let sig = keys[*s].sign(tx.signature_hash());
             OpTxEnvelope::Eip1559(tx.into_signed(sig)).encoded_2718()
@@ -115,8 +204,14 @@ fn main() -> eyre::Result<()> {
         },
     )?;
     let genesis_started = Instant::now();
-    init_genesis(&db, &spec)?;
+    if erc20 {
+        db.bulk_load_storage(TOKEN, args.holders, |i| {
+            (balance_slot(token_holder(i)), U256::from(1_000u64))
+        })?;
+    }
+    init_genesis_bulk(&db, &spec, args.accounts.saturating_sub(senders), holder)?;
     let genesis_time = genesis_started.elapsed();
+    let genesis_rss = agnt2_bench::peak_rss_bytes();
 
     // Phase 1: signature recovery on all cores (what pool admission does).
     let t = Instant::now();
@@ -132,10 +227,11 @@ fn main() -> eyre::Result<()> {
     let (mut exec, mut root, mut commit) = (0.0f64, 0.0f64, 0.0f64);
     let mut blocks = 0;
     let mut included = 0usize;
+    let mut gas_used = 0u64;
     let mut ts = 1;
     let build_started = Instant::now();
     while !remaining.is_empty() {
-        let per_block = (args.gas_limit / 21_000) as usize - 10;
+        let per_block = (args.gas_limit / if erc20 { TX_GAS_ERC20 } else { 21_000 }) as usize - 10;
         let take = remaining.len().min(per_block);
         let (built, invalid) = builder.build(ts, None, remaining[..take].iter().cloned())?;
         eyre::ensure!(
@@ -144,6 +240,7 @@ fn main() -> eyre::Result<()> {
             invalid.len()
         );
         included += built.block.transactions.len() - 1;
+        gas_used += built.block.header.gas_used;
         exec += built.times.execution.as_secs_f64();
         root += built.times.state_root.as_secs_f64();
         commit += built.times.commit.as_secs_f64();
@@ -152,6 +249,9 @@ fn main() -> eyre::Result<()> {
         ts += 1;
     }
     let build_total = build_started.elapsed().as_secs_f64();
+    let db_bytes: u64 = db.table_stats()?.iter().map(|t| t.bytes).sum();
+    let file_bytes = std::fs::metadata(dir.path().join("mdbx.dat")).map_or(0, |m| m.len());
+    let peak_rss = agnt2_bench::peak_rss_bytes();
     eyre::ensure!(included == args.txs, "included {included} of {}", args.txs);
     let tps_block = included as f64 / build_total;
     let tps_with_recovery = included as f64 / (build_total + recovery.as_secs_f64());
@@ -161,7 +261,8 @@ fn main() -> eyre::Result<()> {
             "{}",
             serde_json::json!({
                 "bench": "block-bench",
-                "workload": "signed-transfers",
+                "workload": if erc20 { "erc20-transfers" } else { "signed-transfers" },
+                "holders": erc20.then_some(args.holders),
                 "builder": "sequential",
                 "txs": included,
                 "accounts": args.accounts,
@@ -178,14 +279,29 @@ fn main() -> eyre::Result<()> {
                 "build_total_s": build_total,
                 "tps_block": tps_block,
                 "tps_with_recovery": tps_with_recovery,
-                "gas_per_s": included as f64 * 21_000.0 / build_total,
+                "gas_per_s": gas_used as f64 / build_total,
                 "genesis_s": genesis_time.as_secs_f64(),
+                "genesis_peak_rss_bytes": genesis_rss,
+                "db_bytes": db_bytes,
+                "db_file_bytes": file_bytes,
+                "peak_rss_bytes": peak_rss,
             })
         );
     } else {
         println!(
-            "block-bench: {included} signed transfers, {} accounts, {senders} senders, {blocks} blocks of ≤{} gas",
-            args.accounts, args.gas_limit
+            "block-bench: {included} signed {}, {} accounts{}, {senders} senders, {blocks} blocks of ≤{} gas",
+            if erc20 {
+                "token transfers"
+            } else {
+                "transfers"
+            },
+            args.accounts,
+            if erc20 {
+                format!(", {} token holders", args.holders)
+            } else {
+                String::new()
+            },
+            args.gas_limit
         );
         println!(
             "  signature recovery ({threads} threads): {:>8.1} ms  ({:.1} µs/tx, {:.0} tx/s)",
@@ -203,11 +319,19 @@ fn main() -> eyre::Result<()> {
         println!(
             "  whole block (exec+root+commit+seal): {:.0} TPS, {:.2} Ggas/s",
             tps_block,
-            included as f64 * 21_000.0 / build_total / 1e9
+            gas_used as f64 / build_total / 1e9
         );
         println!(
             "  including recovery:                  {:.0} TPS",
             tps_with_recovery
+        );
+        println!(
+            "  genesis: {:.1} s (peak RSS {:.0} MB); after the run: tables {:.0} MB, mdbx.dat {:.0} MB, peak RSS {:.0} MB",
+            genesis_time.as_secs_f64(),
+            genesis_rss as f64 / 1e6,
+            db_bytes as f64 / 1e6,
+            file_bytes as f64 / 1e6,
+            peak_rss as f64 / 1e6
         );
     }
     Ok(())
