@@ -651,3 +651,60 @@ impl Database {
         )?)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A datadir from the previous layout (content-addressed trie nodes, `schema` 3) is refused
+    /// at open with both layout numbers, before anything is read or written.
+    #[test]
+    fn a_datadir_of_the_previous_layout_is_refused_naming_both_versions() {
+        let dir = tempfile::tempdir().expect("tmp");
+        {
+            let env = Env::open_with_options(
+                dir.path(),
+                DatabaseOptions {
+                    max_tables: Some(32),
+                    mode: Mode::ReadWrite(ReadWriteOptions::default()),
+                    ..Default::default()
+                },
+            )
+            .expect("env");
+            let txn = env.begin_rw_txn().expect("txn");
+            let meta = txn
+                .create_table(Some("Meta"), TableFlags::default())
+                .expect("meta");
+            let sealed = |key: &[u8], value: &[u8]| sealed::seal("Meta", key, value);
+            txn.put(
+                &meta,
+                META_SCHEMA,
+                sealed(META_SCHEMA, &3u32.to_be_bytes()),
+                libmdbx::WriteFlags::UPSERT,
+            )
+            .expect("schema");
+            txn.put(
+                &meta,
+                META_HEAD,
+                sealed(META_HEAD, &7u64.to_be_bytes()),
+                libmdbx::WriteFlags::UPSERT,
+            )
+            .expect("head");
+            txn.commit().expect("commit");
+        }
+        let err = Database::open(dir.path(), &DatabaseConfig::default()).expect_err("refused");
+        assert!(
+            matches!(
+                err,
+                StorageError::Schema {
+                    found: Some(3),
+                    expected: SCHEMA_VERSION
+                }
+            ),
+            "{err}"
+        );
+        let text = err.to_string();
+        assert!(text.contains("record layout 3,"), "{text}");
+        assert!(text.contains("reads layout 4"), "{text}");
+    }
+}

@@ -73,7 +73,8 @@ pub enum StorageError {
     },
     /// The datadir was written with another record layout.
     #[error(
-        "datadir written with record layout {found:?}, this build reads layout {expected}: start from a fresh datadir"
+        "datadir written with record layout {}, this build reads layout {expected} (4: hashed state and path-keyed tries): start from a fresh datadir",
+        found.map_or_else(|| "1 (unrecorded)".to_string(), |v| v.to_string())
     )]
     Schema {
         /// Layout found (`None`: before layouts were recorded).

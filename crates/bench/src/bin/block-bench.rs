@@ -37,10 +37,16 @@ struct Args {
     /// Print one JSON object.
     #[arg(long)]
     json: bool,
+    /// At most this many transactions per block (default: as many as the gas limit takes).
+    #[arg(long)]
+    block_txs: Option<usize>,
     /// `transfers` (ETH between accounts) or `erc20` (one token's `transfer` among `--holders`
     /// holders: one storage trie that large).
     #[arg(long, default_value = "transfers")]
     workload: String,
+    /// Blocks of history (change sets) kept, as the node's `--history.blocks`.
+    #[arg(long, default_value_t = agnt2_storage::DEFAULT_HISTORY_BLOCKS)]
+    history_blocks: u64,
     /// Token holders for `--workload erc20` (bulk-loaded into the token's storage).
     #[arg(long, default_value_t = 1_000_000)]
     holders: u64,
@@ -200,6 +206,7 @@ fn main() -> eyre::Result<()> {
         dir.path(),
         &DatabaseConfig {
             durable: args.durable,
+            history_blocks: Some(args.history_blocks),
             ..Default::default()
         },
     )?;
@@ -232,7 +239,10 @@ fn main() -> eyre::Result<()> {
     let build_started = Instant::now();
     while !remaining.is_empty() {
         let per_block = (args.gas_limit / if erc20 { TX_GAS_ERC20 } else { 21_000 }) as usize - 10;
-        let take = remaining.len().min(per_block);
+        let take = remaining
+            .len()
+            .min(per_block)
+            .min(args.block_txs.unwrap_or(usize::MAX));
         let (built, invalid) = builder.build(ts, None, remaining[..take].iter().cloned())?;
         eyre::ensure!(
             invalid.is_empty(),
