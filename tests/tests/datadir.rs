@@ -123,3 +123,33 @@ fn a_flipped_byte_is_an_error_not_a_wrong_answer() {
         |n| n.block_number() > head + 2,
     );
 }
+
+#[test]
+fn state_older_than_the_history_window_is_refused_with_the_flag_named() {
+    let node = Node::dev(&["--block-time", "100ms", "--history.blocks", "3"]);
+    node.wait_for("a few blocks", Duration::from_secs(30), |n| {
+        n.block_number() >= 8
+    });
+    let who = dev_signer(0).address();
+    let head = node.block_number();
+    // Inside the window: answered.
+    let recent = node.rpc_raw("eth_getBalance", json!([who, format!("{:#x}", head - 2)]));
+    assert!(recent.get("result").is_some(), "{recent}");
+    // Below it: refused, saying why and which flag keeps more.
+    let old = node.rpc_raw("eth_getBalance", json!([who, "0x1"]));
+    assert_eq!(old["error"]["code"], -32000, "{old}");
+    let msg = old["error"]["message"].as_str().unwrap_or_default();
+    assert!(
+        msg.contains("pruned") && msg.contains("--history.blocks"),
+        "{old}"
+    );
+    let proof = node.rpc_raw("eth_getProof", json!([who, [], "0x1"]));
+    assert_eq!(proof["error"]["code"], -32000, "{proof}");
+    // A bad value for the flag is refused at start-up.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (ok, text) = agnt2(
+        &["node", "--dev", "--history.blocks", "0", "--datadir"],
+        dir.path(),
+    );
+    assert!(!ok && text.contains("block count"), "{text}");
+}

@@ -167,4 +167,25 @@ fn call_tracer_and_proofs() {
     let block = node.rpc("eth_getBlockByNumber", serde_json::json!(["latest", false]));
     let value = verify_storage_proof(&node, emitter, B256::ZERO, &block);
     assert_eq!(value, alloy_primitives::U256::from(1));
+    // Two more pings: the head's proof shows 3, and the proof at the older block (rebuilt from
+    // the change sets since) still verifies against that block's root with the old value.
+    for _ in 0..2 {
+        cast(
+            &node,
+            &[
+                "send",
+                "--private-key",
+                DEV_KEYS[0],
+                &emitter.to_string(),
+                "ping(string)",
+                "again",
+            ],
+        );
+    }
+    let head = node.rpc("eth_getBlockByNumber", serde_json::json!(["latest", false]));
+    assert_ne!(head["number"], block["number"]);
+    let now = verify_storage_proof(&node, emitter, B256::ZERO, &head);
+    assert_eq!(now, alloy_primitives::U256::from(3));
+    let then = verify_storage_proof(&node, emitter, B256::ZERO, &block);
+    assert_eq!(then, alloy_primitives::U256::from(1));
 }

@@ -258,8 +258,9 @@ impl Database {
                 },
                 min_size: None,
                 max_size: Some(config.max_size as isize),
-                // Large steps: every growth remaps the file, which stalls the writer.
-                growth_step: Some(256 << 20),
+                // Each datadir's file grows by this much at a time; tests open hundreds of them
+                // in one process, so it stays small.
+                growth_step: Some(64 << 20),
                 shrink_threshold: None,
             }),
             ..Default::default()
@@ -615,20 +616,19 @@ impl Database {
         out.hashed_accounts.sort_unstable_by_key(|e| e.0);
         out.storage_tries.sort_unstable_by_key(|s| s.hashed_address);
         let changed = changed_keys(&out.hashed_accounts);
-        out.account_trie = agnt2_trie::compute(
-            &mut TableTrie::new(
-                latest.txn.cursor(&t.accounts_trie.table)?,
-                &t.accounts_trie,
-                &[],
-            ),
-            &mut OverlayLeaves::new(
-                TableLeaves::new(
-                    latest.txn.cursor(&t.hashed_accounts.table)?,
-                    &t.hashed_accounts,
-                    &[],
-                ),
-                &out.hashed_accounts,
-            ),
+        let hashed = &out.hashed_accounts;
+        let txn = &latest.txn;
+        out.account_trie = agnt2_trie::compute_parallel(
+            &mut TableTrie::new(txn.cursor(&t.accounts_trie.table)?, &t.accounts_trie, &[]),
+            || {
+                let cursor = txn
+                    .cursor(&t.hashed_accounts.table)
+                    .map_err(|e| agnt2_trie::TrieError::Store(e.to_string()))?;
+                Ok(OverlayLeaves::new(
+                    TableLeaves::new(cursor, &t.hashed_accounts, &[]),
+                    hashed,
+                ))
+            },
             &changed,
         )?;
         out.state_root = out.account_trie.root;

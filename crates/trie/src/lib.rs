@@ -277,6 +277,245 @@ fn add_leaf(
     Ok(())
 }
 
+/// Like [`compute`], with the subtrees under a branch root computed side by side, each with
+/// its own leaf cursor from `leaves` (the sixteen children of a large trie's root are
+/// independent). Where the root is not a stored branch, or the change would collapse it or
+/// leave a child that is not a hashed branch, it computes the one walk [`compute`] does. The
+/// result is the same in every case.
+pub fn compute_parallel<T, L, F>(
+    trie: &mut T,
+    leaves: F,
+    changed: &PrefixSet,
+) -> Result<TrieUpdates, TrieError>
+where
+    T: TrieCursor,
+    L: LeafCursor,
+    F: Fn() -> Result<L, TrieError> + Sync,
+{
+    use rayon::prelude::*;
+    let top = if changed.all {
+        None
+    } else {
+        trie.seek(&Nibbles::default())?
+    };
+    let Some((root_path, root_node)) = top.filter(|(p, _)| p.is_empty()) else {
+        return compute(trie, &mut leaves()?, changed);
+    };
+    let mut steps = Vec::new();
+    let mut visited = Vec::new();
+    walk(
+        trie,
+        changed,
+        root_path,
+        root_node,
+        &mut steps,
+        &mut visited,
+    )?;
+    let Some(per_child) = split_by_child(steps) else {
+        return compute(trie, &mut leaves()?, changed);
+    };
+    let children: Vec<Child> = per_child
+        .into_par_iter()
+        .enumerate()
+        .map(|(c, steps)| child_subtree(c as u8, steps, &leaves))
+        .collect::<Result<_, _>>()?;
+    let Some(updates) = join_root(children, visited) else {
+        return compute(trie, &mut leaves()?, changed);
+    };
+    Ok(updates)
+}
+
+/// One root child's part of [`compute_parallel`].
+enum Child {
+    /// No key under it.
+    Empty,
+    /// Kept whole: a hashed branch, with or without stored nodes below.
+    Kept { hash: B256, stored_below: bool },
+    /// Recomputed: its reference in the root, and its nodes (paths from the root).
+    Built {
+        rlp: alloy_trie::nodes::RlpNode,
+        stored: bool,
+        updated: Vec<(Nibbles, BranchNodeCompact)>,
+    },
+}
+
+/// The walk's steps by root child; a feed range running across children is cut at their
+/// boundaries. `None` if a step lies at the root itself.
+fn split_by_child(steps: Vec<Step>) -> Option<Vec<Vec<Step>>> {
+    let mut out: Vec<Vec<Step>> = (0..16).map(|_| Vec::new()).collect();
+    for step in steps {
+        match step {
+            Step::Skip { path, .. } => out[usize::from(path.first()?)].push(step),
+            Step::Feed { mut from, until } => loop {
+                let c = from.first()?;
+                let next = (c < 15).then(|| Nibbles::from_nibbles_unchecked([c + 1]));
+                let ends_here = match (&until, &next) {
+                    (_, None) => true,
+                    (Some(u), Some(n)) => u <= n,
+                    (None, Some(_)) => false,
+                };
+                if ends_here {
+                    out[usize::from(c)].push(Step::Feed { from, until });
+                    break;
+                }
+                out[usize::from(c)].push(Step::Feed { from, until: next });
+                from = next?;
+            },
+        }
+    }
+    Some(out)
+}
+
+/// Builds one root child's subtree from its steps, over keys without their first nibble (the
+/// subtree at path `[c]` is the trie of those suffixes).
+fn child_subtree<L: LeafCursor>(
+    c: u8,
+    steps: Vec<Step>,
+    leaves: &(impl Fn() -> Result<L, TrieError> + Sync),
+) -> Result<Child, TrieError> {
+    if let [
+        Step::Skip {
+            path,
+            hash,
+            stored_below,
+        },
+    ] = steps.as_slice()
+        && path.len() == 1
+    {
+        return Ok(Child::Kept {
+            hash: *hash,
+            stored_below: *stored_below,
+        });
+    }
+    let mut cursor = leaves()?;
+    let mut hb = HashBuilder::default().with_updates(true);
+    let mut last = Nibbles::default();
+    let mut any = false;
+    for step in steps {
+        match step {
+            Step::Skip {
+                path,
+                hash,
+                stored_below,
+            } => {
+                let suffix = path.slice(1..);
+                if any && last >= suffix {
+                    return Err(corrupt(&path, "leaves out of order around a kept subtree"));
+                }
+                hb.add_branch(suffix, hash, stored_below);
+                last = suffix;
+                any = true;
+            }
+            Step::Feed { from, until } => {
+                let mut next = cursor.seek(&padded(&from))?;
+                while let Some((key, value)) = &next {
+                    let n = Nibbles::unpack(key);
+                    if until.is_some_and(|u| n >= u) || n.first() != Some(c) {
+                        break;
+                    }
+                    let suffix = n.slice(1..);
+                    if (any && last >= suffix) || value.is_empty() {
+                        return Err(corrupt(&n, "leaves out of order, repeated or empty"));
+                    }
+                    hb.add_leaf(suffix, value);
+                    last = suffix;
+                    any = true;
+                    next = cursor.next()?;
+                }
+            }
+        }
+    }
+    if !any {
+        return Ok(Child::Empty);
+    }
+    hb.root();
+    let rlp = hb
+        .stack
+        .last()
+        .cloned()
+        .ok_or_else(|| corrupt(&Nibbles::default(), "hash builder left no root"))?;
+    let (_, emitted) = hb.split();
+    let mut stored = false;
+    let mut updated: Vec<(Nibbles, BranchNodeCompact)> = emitted
+        .into_iter()
+        .map(|(suffix, mut node)| {
+            if suffix.is_empty() {
+                stored = true;
+                node.root_hash = None;
+            }
+            let mut path = Nibbles::from_nibbles_unchecked([c]);
+            path.extend(&suffix);
+            (path, node)
+        })
+        .collect();
+    updated.sort_unstable_by_key(|(p, _)| *p);
+    Ok(Child::Built {
+        rlp,
+        stored,
+        updated,
+    })
+}
+
+/// The root branch over its children's results, or `None` where the shortcut does not hold
+/// (fewer than two children left, or a recomputed child that is inline or not a stored
+/// branch, whose parent masks the shortcut would not know).
+fn join_root(children: Vec<Child>, visited: Vec<Nibbles>) -> Option<TrieUpdates> {
+    let mut state = 0u16;
+    let mut tree = 0u16;
+    let mut hashes = Vec::new();
+    let mut refs = Vec::new();
+    let mut updated: BTreeMap<Nibbles, BranchNodeCompact> = BTreeMap::new();
+    for (c, child) in children.into_iter().enumerate() {
+        let bit = 1u16 << c;
+        match child {
+            Child::Empty => continue,
+            Child::Kept { hash, stored_below } => {
+                if stored_below {
+                    tree |= bit;
+                }
+                hashes.push(hash);
+                refs.push(alloy_trie::nodes::RlpNode::word_rlp(&hash));
+            }
+            Child::Built {
+                rlp,
+                stored,
+                updated: nodes,
+            } => {
+                let hash = rlp.as_hash()?;
+                if !stored {
+                    return None;
+                }
+                tree |= bit;
+                hashes.push(hash);
+                refs.push(rlp);
+                updated.extend(nodes);
+            }
+        }
+        state |= bit;
+    }
+    if state.count_ones() < 2 {
+        return None;
+    }
+    let mut buf = Vec::new();
+    alloy_trie::nodes::BranchNodeRef::new(&refs, TrieMask::new(state)).rlp(&mut buf);
+    let root = alloy_primitives::keccak256(&buf);
+    updated.insert(
+        Nibbles::default(),
+        BranchNodeCompact::new(state, tree, state, hashes, Some(root)),
+    );
+    let removed = visited
+        .into_iter()
+        .filter(|p| !updated.contains_key(p))
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    Some(TrieUpdates {
+        root,
+        updated: updated.into_iter().collect(),
+        removed,
+    })
+}
+
 /// Collects, below a stored node, the subtrees to keep, the leaf ranges to feed and the stored
 /// nodes on changed paths. A child the node does not have holds no leaf unless a changed key
 /// falls there (a new one); under a child whose stored node sits below an extension, only new

@@ -73,6 +73,16 @@ fn round(rng: &mut StdRng, leaves: &mut Leaves, stored: &mut Stored, changes: us
         &changed,
     )
     .expect("compute");
+    // The root's subtrees side by side give exactly the same result.
+    let p = agnt2_trie::compute_parallel(
+        &mut &*stored,
+        || Ok(OverlayLeaves::new(MemLeaves::new(leaves), &overlay)),
+        &changed,
+    )
+    .expect("compute_parallel");
+    assert_eq!(p.root, u.root, "parallel root");
+    assert_eq!(p.updated, u.updated, "parallel node writes");
+    assert_eq!(p.removed, u.removed, "parallel node deletions");
     for (k, v) in overlay {
         match v {
             Some(v) => leaves.insert(k, v),
@@ -190,4 +200,63 @@ fn nodes_round_trip_and_bad_ones_are_refused() {
     assert!(decode_node(&Nibbles::default(), &[]).is_err());
     assert!(agnt2_trie::decode_path(&[0x10]).is_err());
     let _ = Empty;
+}
+
+#[test]
+fn a_large_trie_walked_by_root_subtrees_matches_one_walk() {
+    let mut rng = StdRng::seed_from_u64(11);
+    let mut leaves = Leaves::new();
+    let mut stored = Stored::new();
+    // Uniform keys only: every root child holds hundreds of them (the side-by-side path).
+    let mut overlay: Vec<(B256, Option<Vec<u8>>)> = (0..6000u64)
+        .map(|i| (keccak256(i.to_be_bytes()), Some(value(&mut rng))))
+        .collect();
+    overlay.sort();
+    let changed = PrefixSet::new(overlay.iter().map(|(k, _)| Nibbles::unpack(k)).collect());
+    let u = compute(
+        &mut &stored,
+        &mut OverlayLeaves::new(MemLeaves::new(&leaves), &overlay),
+        &changed,
+    )
+    .expect("build");
+    apply(&mut stored, &u);
+    for (k, v) in overlay {
+        leaves.insert(k, v.expect("value"));
+    }
+    for r in 0..20 {
+        let mut changes: BTreeMap<B256, Option<Vec<u8>>> = BTreeMap::new();
+        for _ in 0..rng.random_range(1..300) {
+            let i = rng.random_range(0..8000u64);
+            let k = keccak256(i.to_be_bytes());
+            let v = (rng.random_bool(0.7)).then(|| value(&mut rng));
+            changes.insert(k, v);
+        }
+        let overlay: Vec<_> = changes.into_iter().collect();
+        let changed = PrefixSet::new(overlay.iter().map(|(k, _)| Nibbles::unpack(k)).collect());
+        let u = compute(
+            &mut &stored,
+            &mut OverlayLeaves::new(MemLeaves::new(&leaves), &overlay),
+            &changed,
+        )
+        .expect("compute");
+        let p = agnt2_trie::compute_parallel(
+            &mut &stored,
+            || Ok(OverlayLeaves::new(MemLeaves::new(&leaves), &overlay)),
+            &changed,
+        )
+        .expect("parallel");
+        assert_eq!(
+            (p.root, &p.updated, &p.removed),
+            (u.root, &u.updated, &u.removed),
+            "round {r}"
+        );
+        for (k, v) in overlay {
+            match v {
+                Some(v) => leaves.insert(k, v),
+                None => leaves.remove(&k),
+            };
+        }
+        apply(&mut stored, &u);
+        assert_eq!(u.root, reference_root(leaves.iter()));
+    }
 }
