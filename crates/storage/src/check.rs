@@ -303,5 +303,53 @@ fn check_state(
             found: walked.root,
         });
     }
+    for (hashed, address, account) in &accounts {
+        if account.storage_root == EMPTY_ROOT {
+            continue;
+        }
+        let walked = agnt2_trie::compute(
+            &mut TableTrie::new(
+                txn.cursor(&tables.storages_trie.table)
+                    .map_err(StorageError::from)?,
+                &tables.storages_trie,
+                hashed.as_slice(),
+            ),
+            &mut TableLeaves::new(
+                txn.cursor(&tables.hashed_storages.table)
+                    .map_err(StorageError::from)?,
+                &tables.hashed_storages,
+                hashed.as_slice(),
+            ),
+            &agnt2_trie::PrefixSet::default(),
+        )
+        .map_err(StorageError::from)?;
+        if walked.root != account.storage_root {
+            return Err(CheckError::State {
+                what: format!("storage root of {address} from its stored trie"),
+                expected: account.storage_root,
+                found: walked.root,
+            });
+        }
+    }
+    // The hashed state has a row for every plain one and no other (a stale leaf under a
+    // subtree the walk kept would not change the root).
+    for (plain, hashed) in [
+        (&tables.plain_accounts, &tables.hashed_accounts),
+        (&tables.plain_storage, &tables.hashed_storages),
+    ] {
+        let rows = |t: &crate::sealed::SealedTable| -> Result<usize, CheckError> {
+            Ok(txn
+                .table_stat(&t.table)
+                .map_err(StorageError::from)?
+                .entries())
+        };
+        let (p, h) = (rows(plain)?, rows(hashed)?);
+        if p != h {
+            return Err(CheckError::Index {
+                number: 0,
+                what: format!("{} has {h} rows for {p} in {}", hashed.name, plain.name),
+            });
+        }
+    }
     Ok(accounts.len() as u64)
 }
