@@ -11,7 +11,7 @@ use alloy_trie::{HashBuilder, Nibbles};
 use libmdbx::WriteFlags;
 use rayon::prelude::*;
 
-use crate::{Database, StorageError, StoredAccount, db::META_HEAD, sealed, trie::node_key};
+use crate::{Database, StorageError, StoredAccount, db::META_HEAD, sealed};
 
 /// Accounts written per write transaction.
 const CHUNK: usize = 1 << 20;
@@ -37,14 +37,11 @@ impl Database {
                 ));
             }
         }
-        let mut order: Vec<(B256, u64)> = (0..count)
-            .into_par_iter()
-            .map(|i| (keccak256(account(i).0), i))
-            .collect();
-        order.par_sort_unstable_by_key(|e| e.0);
-        if order.windows(2).any(|w| w[0].0 == w[1].0) {
-            return Err(StorageError::Corrupt("bulk load: an address appears twice"));
-        }
+        let order = trie_order(
+            count,
+            |i| keccak256(account(i).0),
+            "an address appears twice",
+        )?;
         let mut hb = HashBuilder::default().with_updates(true);
         for chunk in order.chunks(CHUNK) {
             let rows: Vec<(B256, Address, StoredAccount)> = chunk
@@ -113,14 +110,11 @@ impl Database {
                 ));
             }
         }
-        let mut order: Vec<(B256, u64)> = (0..count)
-            .into_par_iter()
-            .map(|i| (keccak256(slot(i).0.to_be_bytes::<32>()), i))
-            .collect();
-        order.par_sort_unstable_by_key(|e| e.0);
-        if order.windows(2).any(|w| w[0].0 == w[1].0) {
-            return Err(StorageError::Corrupt("bulk load: a slot appears twice"));
-        }
+        let order = trie_order(
+            count,
+            |i| keccak256(slot(i).0.to_be_bytes::<32>()),
+            "a slot appears twice",
+        )?;
         let mut hb = HashBuilder::default().with_updates(true);
         for chunk in order.chunks(CHUNK) {
             let rows: Vec<_> = chunk
@@ -168,6 +162,20 @@ impl Database {
     }
 }
 
+/// The indices `0..count` by their hashed key (trie order), refusing a key that repeats.
+fn trie_order(
+    count: u64,
+    hashed: impl Fn(u64) -> B256 + Sync,
+    repeated: &'static str,
+) -> Result<Vec<(B256, u64)>, StorageError> {
+    let mut order: Vec<(B256, u64)> = (0..count).into_par_iter().map(|i| (hashed(i), i)).collect();
+    order.par_sort_unstable_by_key(|e| e.0);
+    if order.windows(2).any(|w| w[0].0 == w[1].0) {
+        return Err(StorageError::Corrupt(repeated));
+    }
+    Ok(order)
+}
+
 /// Writes the branch nodes the builder has finished so far (it never emits a node twice).
 fn write_emitted(
     txn: &libmdbx::Transaction<'static, libmdbx::RW, libmdbx::NoWriteMap>,
@@ -180,13 +188,5 @@ fn write_emitted(
     };
     let mut nodes: Vec<_> = emitted.drain().collect();
     nodes.sort_unstable_by_key(|e| e.0);
-    for (path, node) in &nodes {
-        sealed::put(
-            txn,
-            table,
-            &node_key(prefix, path),
-            &agnt2_trie::encode_node(node),
-        )?;
-    }
-    Ok(())
+    crate::write::put_nodes(txn, table, prefix, &nodes)
 }

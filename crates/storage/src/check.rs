@@ -13,7 +13,7 @@ use crate::{
     EMPTY_ROOT, StorageError, StoredAccount, codec,
     db::{Database, Tables},
     sealed::{SealedRead, unseal},
-    trie::{TableLeaves, TableTrie},
+    trie::StateTrie,
 };
 
 /// What `check` looked at.
@@ -280,22 +280,7 @@ fn check_state(
     }
     // The stored tries and hashed state must give the same root with nothing recomputed
     // but what their own nodes leave out.
-    let walked = agnt2_trie::compute(
-        &mut TableTrie::new(
-            txn.cursor(&tables.accounts_trie.table)
-                .map_err(StorageError::from)?,
-            &tables.accounts_trie,
-            &[],
-        ),
-        &mut TableLeaves::new(
-            txn.cursor(&tables.hashed_accounts.table)
-                .map_err(StorageError::from)?,
-            &tables.hashed_accounts,
-            &[],
-        ),
-        &agnt2_trie::PrefixSet::default(),
-    )
-    .map_err(StorageError::from)?;
+    let (walked, _) = StateTrie::Accounts.walk(txn, tables, &[], &[])?;
     if walked.root != expected {
         return Err(CheckError::State {
             what: "root from the stored account trie and hashed accounts".into(),
@@ -307,22 +292,7 @@ fn check_state(
         if account.storage_root == EMPTY_ROOT {
             continue;
         }
-        let walked = agnt2_trie::compute(
-            &mut TableTrie::new(
-                txn.cursor(&tables.storages_trie.table)
-                    .map_err(StorageError::from)?,
-                &tables.storages_trie,
-                hashed.as_slice(),
-            ),
-            &mut TableLeaves::new(
-                txn.cursor(&tables.hashed_storages.table)
-                    .map_err(StorageError::from)?,
-                &tables.hashed_storages,
-                hashed.as_slice(),
-            ),
-            &agnt2_trie::PrefixSet::default(),
-        )
-        .map_err(StorageError::from)?;
+        let (walked, _) = StateTrie::Storage(*hashed).walk(txn, tables, &[], &[])?;
         if walked.root != account.storage_root {
             return Err(CheckError::State {
                 what: format!("storage root of {address} from its stored trie"),

@@ -17,7 +17,7 @@ use crate::{
     EMPTY_ROOT, StateChanges, StorageError, StoredAccount, codec,
     sealed::{self, SealedRead, SealedTable},
     state::{HistoricalState, LatestState},
-    trie::{TableLeaves, TableTrie},
+    trie::{StateTrie, TableLeaves},
 };
 
 /// The prefix set of a sorted leaf change list.
@@ -565,23 +565,9 @@ impl Database {
                             &PrefixSet::everything(),
                         )?
                     } else {
-                        let changed = changed_keys(&leaves);
-                        agnt2_trie::compute(
-                            &mut TableTrie::new(
-                                latest.txn.cursor(&t.storages_trie.table)?,
-                                &t.storages_trie,
-                                hashed.as_slice(),
-                            ),
-                            &mut OverlayLeaves::new(
-                                TableLeaves::new(
-                                    latest.txn.cursor(&t.hashed_storages.table)?,
-                                    &t.hashed_storages,
-                                    hashed.as_slice(),
-                                ),
-                                &leaves,
-                            ),
-                            &changed,
-                        )?
+                        StateTrie::Storage(hashed)
+                            .walk(&latest.txn, t, &leaves, &[])?
+                            .0
                     };
                     (
                         updates.root,
@@ -619,7 +605,7 @@ impl Database {
         let hashed = &out.hashed_accounts;
         let txn = &latest.txn;
         out.account_trie = agnt2_trie::compute_parallel(
-            &mut TableTrie::new(txn.cursor(&t.accounts_trie.table)?, &t.accounts_trie, &[]),
+            &mut StateTrie::Accounts.cursors(txn, t)?.0,
             || {
                 let cursor = txn
                     .cursor(&t.hashed_accounts.table)

@@ -2,7 +2,6 @@
 
 use std::collections::BTreeMap;
 
-use agnt2_trie::OverlayLeaves;
 use alloy_primitives::{Address, B256, Bytes, U256, keccak256};
 use libmdbx::{NoWriteMap, RO, Transaction};
 
@@ -10,9 +9,9 @@ use agnt2_storage_api::{ProviderError, StateProvider};
 
 use crate::{
     EMPTY_ROOT, StorageError, StoredAccount, codec,
-    db::{Tables, changed_keys},
+    db::Tables,
     sealed::{SealedRead, SealedTable, unseal},
-    trie::{TableLeaves, TableTrie},
+    trie::StateTrie,
 };
 
 /// An EIP-1186 proof: the account proof nodes, and one node list per requested slot.
@@ -206,9 +205,11 @@ impl HistoricalState {
     fn reverts(&self, address: &Address) -> Result<(Leaves, Leaves), StorageError> {
         let mut accounts: BTreeMap<B256, Option<Vec<u8>>> = BTreeMap::new();
         let mut slots: BTreeMap<B256, Option<Vec<u8>>> = BTreeMap::new();
+        let mut account_sets = self.txn.cursor(&self.tables.account_changesets.table)?;
+        let mut storage_sets = self.txn.cursor(&self.tables.storage_changesets.table)?;
         for b in self.block_number + 1..=self.head {
             let num = b.to_be_bytes();
-            let mut cursor = self.txn.cursor(&self.tables.account_changesets.table)?;
+            let cursor = &mut account_sets;
             let mut entry = cursor.set_range::<Vec<u8>, Vec<u8>>(&num)?;
             while let Some((key, value)) = entry {
                 if !key.starts_with(&num) {
@@ -226,7 +227,7 @@ impl HistoricalState {
                 entry = cursor.next::<Vec<u8>, Vec<u8>>()?;
             }
             let prefix = [&num[..], address.as_slice()].concat();
-            let mut cursor = self.txn.cursor(&self.tables.storage_changesets.table)?;
+            let cursor = &mut storage_sets;
             let mut entry = cursor.set_range::<Vec<u8>, Vec<u8>>(&prefix)?;
             while let Some((key, value)) = entry {
                 if !key.starts_with(&prefix) {
@@ -255,23 +256,7 @@ impl HistoricalState {
             self.reverts(address)?
         };
         let hashed = keccak256(address);
-        let (updates, nodes) = agnt2_trie::compute_with_proofs(
-            &mut TableTrie::new(
-                self.txn.cursor(&t.accounts_trie.table)?,
-                &t.accounts_trie,
-                &[],
-            ),
-            &mut OverlayLeaves::new(
-                TableLeaves::new(
-                    self.txn.cursor(&t.hashed_accounts.table)?,
-                    &t.hashed_accounts,
-                    &[],
-                ),
-                &accounts,
-            ),
-            &changed_keys(&accounts),
-            &[hashed],
-        )?;
+        let (updates, nodes) = StateTrie::Accounts.walk(&self.txn, t, &accounts, &[hashed])?;
         if updates.root != self.root {
             return Err(StorageError::Corrupt(
                 "the account trie does not give the block's state root",
@@ -283,23 +268,8 @@ impl HistoricalState {
             .map(|a| a.storage_root)
             .unwrap_or(EMPTY_ROOT);
         let hashed_slots: Vec<B256> = slots.iter().map(keccak256).collect();
-        let (updates, nodes) = agnt2_trie::compute_with_proofs(
-            &mut TableTrie::new(
-                self.txn.cursor(&t.storages_trie.table)?,
-                &t.storages_trie,
-                hashed.as_slice(),
-            ),
-            &mut OverlayLeaves::new(
-                TableLeaves::new(
-                    self.txn.cursor(&t.hashed_storages.table)?,
-                    &t.hashed_storages,
-                    hashed.as_slice(),
-                ),
-                &storage,
-            ),
-            &changed_keys(&storage),
-            &hashed_slots,
-        )?;
+        let (updates, nodes) =
+            StateTrie::Storage(hashed).walk(&self.txn, t, &storage, &hashed_slots)?;
         if updates.root != storage_root {
             return Err(StorageError::Corrupt(
                 "the storage trie does not give the account's storage root",

@@ -7,11 +7,18 @@
 //! `StoragesTrie` maps `keccak(address) ‖ path` to one; a storage trie is the key range under
 //! its account's prefix.
 
-use agnt2_trie::{BranchNodeCompact, LeafCursor, Nibbles, TrieCursor, TrieError};
+use agnt2_trie::{
+    BranchNodeCompact, LeafCursor, Nibbles, OverlayLeaves, ProofNodes, TrieCursor, TrieError,
+    TrieUpdates,
+};
 use alloy_primitives::B256;
-use libmdbx::{Cursor, TransactionKind};
+use libmdbx::{Cursor, NoWriteMap, Transaction, TransactionKind};
 
-use crate::sealed::{SealedTable, unseal};
+use crate::{
+    StorageError,
+    db::{Tables, changed_keys},
+    sealed::{SealedTable, unseal},
+};
 
 fn store_err(e: impl std::fmt::Display) -> TrieError {
     TrieError::Store(e.to_string())
@@ -107,4 +114,57 @@ impl<K: TransactionKind> TrieCursor for TableTrie<'_, K> {
 /// The key of a stored node: the trie's prefix (empty for the account trie) and the path.
 pub(crate) fn node_key(prefix: &[u8], path: &Nibbles) -> Vec<u8> {
     [prefix, &agnt2_trie::encode_path(path)].concat()
+}
+
+/// One state trie on disk: the account trie, or the storage trie of the account with this
+/// hashed address.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum StateTrie {
+    Accounts,
+    Storage(B256),
+}
+
+impl StateTrie {
+    /// Its node table, leaf table and key prefix.
+    fn parts(&self, t: &'static Tables) -> (&'static SealedTable, &'static SealedTable, &[u8]) {
+        match self {
+            Self::Accounts => (&t.accounts_trie, &t.hashed_accounts, &[]),
+            Self::Storage(hashed) => (&t.storages_trie, &t.hashed_storages, hashed.as_slice()),
+        }
+    }
+
+    /// Its stored nodes and leaves, read in `txn`.
+    pub(crate) fn cursors<'t, K: TransactionKind>(
+        &self,
+        txn: &'t Transaction<'static, K, NoWriteMap>,
+        t: &'static Tables,
+    ) -> Result<(TableTrie<'t, K>, TableLeaves<'t, K>), StorageError> {
+        let (nodes, leaves, prefix) = self.parts(t);
+        Ok((
+            TableTrie::new(txn.cursor(&nodes.table)?, nodes, prefix),
+            TableLeaves::new(txn.cursor(&leaves.table)?, leaves, prefix),
+        ))
+    }
+
+    /// Walks it with `overlay` (sorted leaf changes, `None`: removed) laid over its stored
+    /// leaves, every overlay key counted as changed, retaining the proof nodes of `targets`.
+    pub(crate) fn walk<K: TransactionKind>(
+        &self,
+        txn: &Transaction<'static, K, NoWriteMap>,
+        t: &'static Tables,
+        overlay: &[(B256, Option<Vec<u8>>)],
+        targets: &[B256],
+    ) -> Result<(TrieUpdates, ProofNodes), StorageError> {
+        let (mut nodes, leaves) = self.cursors(txn, t)?;
+        let mut leaves = OverlayLeaves::new(leaves, overlay);
+        let changed = changed_keys(overlay);
+        Ok(if targets.is_empty() {
+            (
+                agnt2_trie::compute(&mut nodes, &mut leaves, &changed)?,
+                ProofNodes::default(),
+            )
+        } else {
+            agnt2_trie::compute_with_proofs(&mut nodes, &mut leaves, &changed, targets)?
+        })
+    }
 }

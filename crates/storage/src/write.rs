@@ -17,10 +17,10 @@ use libmdbx::{NoWriteMap, RW, Transaction, WriteFlags};
 
 use crate::{
     AccountUpdate, Database, StateChanges, StorageError, StoredAccount, TrieOutput, codec,
-    db::{META_FINALIZED, META_HEAD, META_PRUNED, META_SAFE, Tables, changed_keys},
+    db::{META_FINALIZED, META_HEAD, META_PRUNED, META_SAFE, Tables},
     sealed::{self, SealedRead},
     state::storage_key,
-    trie::{TableLeaves, TableTrie, node_key},
+    trie::{StateTrie, node_key},
 };
 
 type RwTxn = Transaction<'static, RW, NoWriteMap>;
@@ -331,28 +331,13 @@ fn record_storage(
 /// Writes the hashed state and the trie nodes the block's trie computation produced, each
 /// table in key order; nodes the new tries no longer have are deleted.
 fn write_tries(txn: &RwTxn, t: &Tables, trie: &TrieOutput) -> Result<(), StorageError> {
-    for (hashed, leaf) in &trie.hashed_accounts {
-        match leaf {
-            Some(v) => sealed::put(txn, &t.hashed_accounts, hashed.as_slice(), v)?,
-            None => {
-                txn.del(&t.hashed_accounts.table, hashed, None)?;
-            }
-        }
-    }
+    put_leaves(txn, &t.hashed_accounts, &[], &trie.hashed_accounts)?;
     for st in &trie.storage_tries {
         let prefix = st.hashed_address.as_slice();
         if st.wiped {
             delete_prefixed(txn, &t.hashed_storages, prefix)?;
         }
-        for (slot, leaf) in &st.leaves {
-            let key = [prefix, slot.as_slice()].concat();
-            match leaf {
-                Some(v) => sealed::put(txn, &t.hashed_storages, &key, v)?,
-                None => {
-                    txn.del(&t.hashed_storages.table, &key, None)?;
-                }
-            }
-        }
+        put_leaves(txn, &t.hashed_storages, prefix, &st.leaves)?;
     }
     write_nodes(txn, &t.accounts_trie, &[], &trie.account_trie, false)?;
     for st in &trie.storage_tries {
@@ -362,6 +347,43 @@ fn write_tries(txn: &RwTxn, t: &Tables, trie: &TrieOutput) -> Result<(), Storage
             st.hashed_address.as_slice(),
             &st.updates,
             st.wiped,
+        )?;
+    }
+    Ok(())
+}
+
+/// Writes (or, for `None`, deletes) hashed leaves under `prefix`.
+fn put_leaves(
+    txn: &RwTxn,
+    table: &sealed::SealedTable,
+    prefix: &[u8],
+    leaves: &[(alloy_primitives::B256, Option<Vec<u8>>)],
+) -> Result<(), StorageError> {
+    for (key, leaf) in leaves {
+        let key = [prefix, key.as_slice()].concat();
+        match leaf {
+            Some(v) => sealed::put(txn, table, &key, v)?,
+            None => {
+                txn.del(&table.table, &key, None)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Writes branch nodes under `prefix`.
+pub(crate) fn put_nodes(
+    txn: &RwTxn,
+    table: &sealed::SealedTable,
+    prefix: &[u8],
+    nodes: &[(agnt2_trie::Nibbles, agnt2_trie::BranchNodeCompact)],
+) -> Result<(), StorageError> {
+    for (path, node) in nodes {
+        sealed::put(
+            txn,
+            table,
+            &node_key(prefix, path),
+            &agnt2_trie::encode_node(node),
         )?;
     }
     Ok(())
@@ -382,14 +404,7 @@ fn write_nodes(
             txn.del(&table.table, node_key(prefix, path), None)?;
         }
     }
-    for (path, node) in &updates.updated {
-        sealed::put(
-            txn,
-            table,
-            &node_key(prefix, path),
-            &agnt2_trie::encode_node(node),
-        )?;
-    }
+    put_nodes(txn, table, prefix, &updates.updated)?;
     metrics::counter!("agnt2_storage_trie_nodes_written_total")
         .increment(updates.updated.len() as u64);
     metrics::counter!("agnt2_storage_trie_nodes_deleted_total")
@@ -486,65 +501,24 @@ fn rehash_after_unwind(
             hashed_accounts.push((hashed, None));
             continue;
         };
-        let updates = agnt2_trie::compute(
-            &mut TableTrie::new(
-                txn.cursor(&t.storages_trie.table)?,
-                &t.storages_trie,
-                hashed.as_slice(),
-            ),
-            &mut agnt2_trie::OverlayLeaves::new(
-                TableLeaves::new(
-                    txn.cursor(&t.hashed_storages.table)?,
-                    &t.hashed_storages,
-                    hashed.as_slice(),
-                ),
-                &leaves,
-            ),
-            &changed_keys(&leaves),
-        )?;
+        let (updates, _) = StateTrie::Storage(hashed).walk(txn, t, &leaves, &[])?;
         if updates.root != account.storage_root {
             return Err(StorageError::Corrupt(
                 "unwound storage does not give the account's recorded storage root",
             ));
         }
-        for (slot, leaf) in &leaves {
-            let key = [hashed.as_slice(), slot.as_slice()].concat();
-            match leaf {
-                Some(v) => sealed::put(txn, &t.hashed_storages, &key, v)?,
-                None => {
-                    txn.del(&t.hashed_storages.table, &key, None)?;
-                }
-            }
-        }
+        put_leaves(txn, &t.hashed_storages, hashed.as_slice(), &leaves)?;
         write_nodes(txn, &t.storages_trie, hashed.as_slice(), &updates, false)?;
         hashed_accounts.push((hashed, Some(account.trie_rlp())));
     }
     hashed_accounts.sort_unstable_by_key(|e| e.0);
-    let updates = agnt2_trie::compute(
-        &mut TableTrie::new(txn.cursor(&t.accounts_trie.table)?, &t.accounts_trie, &[]),
-        &mut agnt2_trie::OverlayLeaves::new(
-            TableLeaves::new(
-                txn.cursor(&t.hashed_accounts.table)?,
-                &t.hashed_accounts,
-                &[],
-            ),
-            &hashed_accounts,
-        ),
-        &changed_keys(&hashed_accounts),
-    )?;
+    let (updates, _) = StateTrie::Accounts.walk(txn, t, &hashed_accounts, &[])?;
     if updates.root != expected {
         return Err(StorageError::Corrupt(
             "the unwound state does not give the target block's state root",
         ));
     }
-    for (hashed, leaf) in &hashed_accounts {
-        match leaf {
-            Some(v) => sealed::put(txn, &t.hashed_accounts, hashed.as_slice(), v)?,
-            None => {
-                txn.del(&t.hashed_accounts.table, hashed, None)?;
-            }
-        }
-    }
+    put_leaves(txn, &t.hashed_accounts, &[], &hashed_accounts)?;
     write_nodes(txn, &t.accounts_trie, &[], &updates, false)?;
     Ok(())
 }
