@@ -91,7 +91,7 @@ pub fn init_genesis(db: &Database, spec: &ChainSpec) -> Result<B256, GenesisErro
         hash: expected_hash,
         transactions: Vec::new(),
     };
-    db.commit_block(&block, &[], &changes, &trie)?;
+    db.commit_block(&block, &[], &changes, trie)?;
     Ok(expected_hash)
 }
 
@@ -120,7 +120,7 @@ pub fn init_genesis_bulk(
         hash,
         transactions: Vec::new(),
     };
-    db.commit_block(&block, &[], &changes, &trie)?;
+    db.commit_block(&block, &[], &changes, trie)?;
     Ok(hash)
 }
 

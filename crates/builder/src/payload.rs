@@ -513,10 +513,15 @@ impl BlockBuilder {
             transactions: executed.transactions,
         };
         let commit_started = Instant::now();
-        self.db
-            .commit_block(&block, &executed.receipts, &changes, &trie)?;
+        let committed = CommittedBlock {
+            block: Arc::new(block),
+            receipts: Arc::new(executed.receipts),
+            changes: Arc::new(changes),
+        };
+        self.db.commit(committed.clone(), trie)?;
         let commit = commit_started.elapsed();
-        if let Some(used) = system_gas_used(&executed.receipts) {
+        let block = &committed.block;
+        if let Some(used) = system_gas_used(&committed.receipts) {
             self.system_gas.store(used, AtomicOrdering::Relaxed);
         }
         let times = PhaseTimes {
@@ -545,9 +550,9 @@ impl BlockBuilder {
         }
         Ok((
             BuiltBlock {
-                block: Arc::new(block),
-                receipts: Arc::new(executed.receipts),
-                changes: Arc::new(changes),
+                block: committed.block,
+                receipts: committed.receipts,
+                changes: committed.changes,
                 times,
                 parallel,
             },

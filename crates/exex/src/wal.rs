@@ -6,7 +6,7 @@
 //! u64 ‖ tip hash 32 ‖ payload`, big-endian; the header lets the log be indexed without
 //! decoding payloads. Payload: `kind u8` (0 committed, 1 reorged, 2 reverted), then the chains
 //! (`old` before `new`), each `count u32` and per block `header ‖ body ‖ receipts ‖ changes`,
-//! each length-prefixed (u32) in storage's encodings, the changes in [`encode_changes`]'s.
+//! each length-prefixed (u32) in storage's encodings, the changes in `agnt2_storage::codec::encode_changes`'s (the journal's layout).
 //! A file is written to a temporary name, synced and renamed, so a crash leaves whole entries
 //! only.
 
@@ -20,8 +20,8 @@ use std::{
 
 use agnt2_chain_state::{BlockNumHash, Chain};
 use agnt2_primitives::SealedBlock;
-use agnt2_storage::{AccountChange, AccountUpdate, CommittedBlock, StateChanges, codec};
-use alloy_primitives::{Address, B256, Bytes, U256};
+use agnt2_storage::{CommittedBlock, codec};
+use alloy_primitives::B256;
 
 use crate::ExExNotification;
 
@@ -242,7 +242,7 @@ fn encode_chain(out: &mut Vec<u8>, chain: &Chain) {
         put_bytes(out, &codec::encode_header(&b.block.header));
         put_bytes(out, &codec::encode_body(&b.block.transactions));
         put_bytes(out, &codec::encode_receipts(&b.receipts));
-        put_bytes(out, &encode_changes(&b.changes));
+        put_bytes(out, &codec::encode_changes(&b.changes));
     }
 }
 
@@ -261,36 +261,6 @@ fn encode_notification(n: &ExExNotification) -> Vec<u8> {
         ExExNotification::ChainReverted { old } => {
             out.push(2);
             encode_chain(&mut out, old);
-        }
-    }
-    out
-}
-
-/// State changes: `count u32`, per account `address ‖ flags u8 (1 info, 2 wipe, 4 code) ‖
-/// [nonce u64 ‖ balance 32 ‖ code hash 32] ‖ [code, length-prefixed] ‖ slots u32 ‖ (slot 32 ‖
-/// value 32)*`.
-pub fn encode_changes(changes: &StateChanges) -> Vec<u8> {
-    let mut out = Vec::new();
-    out.extend_from_slice(&(changes.len() as u32).to_be_bytes());
-    for (address, change) in changes {
-        out.extend_from_slice(address.as_slice());
-        let code = change.info.as_ref().and_then(|i| i.code.as_ref());
-        let flags = u8::from(change.info.is_some())
-            | (u8::from(change.wipe_storage) << 1)
-            | (u8::from(code.is_some()) << 2);
-        out.push(flags);
-        if let Some(info) = &change.info {
-            out.extend_from_slice(&info.nonce.to_be_bytes());
-            out.extend_from_slice(&info.balance.to_be_bytes::<32>());
-            out.extend_from_slice(info.code_hash.as_slice());
-        }
-        if let Some(code) = code {
-            put_bytes(&mut out, code);
-        }
-        out.extend_from_slice(&(change.storage.len() as u32).to_be_bytes());
-        for (slot, value) in &change.storage {
-            out.extend_from_slice(&slot.to_be_bytes::<32>());
-            out.extend_from_slice(&value.to_be_bytes::<32>());
         }
     }
     out
@@ -318,11 +288,6 @@ impl<'a> Reader<'a> {
         b.copy_from_slice(self.take(4)?);
         Ok(u32::from_be_bytes(b))
     }
-    fn u64(&mut self) -> Result<u64, WalError> {
-        let mut b = [0u8; 8];
-        b.copy_from_slice(self.take(8)?);
-        Ok(u64::from_be_bytes(b))
-    }
     fn bytes(&mut self) -> Result<&'a [u8], WalError> {
         let n = self.u32()? as usize;
         self.take(n)
@@ -333,41 +298,6 @@ impl<'a> Reader<'a> {
     }
 }
 
-fn decode_changes(r: &mut Reader<'_>) -> Result<StateChanges, WalError> {
-    let mut changes = StateChanges::new();
-    for _ in 0..r.u32()? {
-        let address = Address::from_slice(r.take(20)?);
-        let flags = r.take(1)?[0];
-        let mut info = None;
-        if flags & 1 != 0 {
-            info = Some(AccountUpdate {
-                nonce: r.u64()?,
-                balance: U256::from_be_slice(r.take(32)?),
-                code_hash: B256::from_slice(r.take(32)?),
-                code: None,
-            });
-        }
-        if flags & 4 != 0 {
-            let code = Bytes::copy_from_slice(r.bytes()?);
-            if let Some(i) = info.as_mut() {
-                i.code = Some(code);
-            }
-        }
-        let mut change = AccountChange {
-            info,
-            wipe_storage: flags & 2 != 0,
-            ..Default::default()
-        };
-        for _ in 0..r.u32()? {
-            let slot = U256::from_be_slice(r.take(32)?);
-            let value = U256::from_be_slice(r.take(32)?);
-            change.storage.insert(slot, value);
-        }
-        changes.insert(address, change);
-    }
-    Ok(changes)
-}
-
 fn decode_chain(r: &mut Reader<'_>) -> Result<Arc<Chain>, WalError> {
     let count = r.u32()?;
     let mut blocks = Vec::with_capacity(count.min(1024) as usize);
@@ -376,13 +306,7 @@ fn decode_chain(r: &mut Reader<'_>) -> Result<Arc<Chain>, WalError> {
         let header = codec::decode_header(r.bytes()?).map_err(&err)?;
         let transactions = codec::decode_body(r.bytes()?).map_err(&err)?;
         let receipts = codec::decode_receipts(r.bytes()?).map_err(&err)?;
-        let changes = {
-            let raw = r.bytes()?;
-            decode_changes(&mut Reader {
-                id: r.id,
-                rest: raw,
-            })?
-        };
+        let changes = codec::decode_changes(r.bytes()?).map_err(&err)?;
         blocks.push(CommittedBlock {
             block: Arc::new(SealedBlock {
                 hash: header.hash_slow(),

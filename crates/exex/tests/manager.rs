@@ -39,6 +39,7 @@ fn setup() -> Setup {
             durable: false,
             max_size: 1 << 30,
             history_blocks: None,
+            ..Default::default()
         },
     )
     .expect("db");

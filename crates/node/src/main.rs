@@ -230,6 +230,11 @@ pub(crate) struct NodeArgs {
     /// fault-proof window, so withdrawals stay provable; `all` keeps everything.
     #[arg(long = "history.blocks", default_value = "604800", value_parser = parse_history)]
     history_blocks: HistoryBlocks,
+    /// Sealed blocks whose state may still be waiting to be written to the tables: each is
+    /// durable in the datadir's journal at once and served from memory, and a background
+    /// thread writes them behind the tip; 0 writes each block inside its commit.
+    #[arg(long = "persist.behind", default_value_t = agnt2_storage::DEFAULT_PERSIST_BEHIND)]
+    persist_behind: usize,
     #[command(flatten)]
     rollup: rollup::RollupArgs,
 }
@@ -457,6 +462,7 @@ pub(crate) async fn run_node(args: NodeArgs, on_ready: Option<OnReady>) -> eyre:
         &DatabaseConfig {
             durable: !args.no_sync,
             history_blocks: args.history_blocks.0,
+            persist_behind: args.persist_behind,
             ..Default::default()
         },
     )

@@ -58,6 +58,7 @@ fn chain(max_drift: u64) -> Chain {
             durable: false,
             max_size: 1 << 30,
             history_blocks: None,
+            ..Default::default()
         },
     )
     .unwrap();

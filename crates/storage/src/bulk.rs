@@ -30,6 +30,7 @@ impl Database {
         {
             let txn = self.ro()?;
             let empty = txn.get::<Vec<u8>>(&t.meta.table, META_HEAD)?.is_none()
+                && self.shared().view().head.is_none()
                 && txn.table_stat(&t.hashed_accounts.table)?.entries() == 0;
             if !empty {
                 return Err(StorageError::Corrupt(
@@ -101,6 +102,7 @@ impl Database {
             let txn = self.ro()?;
             let mut cursor = txn.cursor(&t.hashed_storages.table)?;
             let taken = txn.get::<Vec<u8>>(&t.meta.table, META_HEAD)?.is_some()
+                || self.shared().view().head.is_some()
                 || cursor
                     .set_range::<Vec<u8>, ()>(hashed_address.as_slice())?
                     .is_some_and(|(k, ())| k.starts_with(hashed_address.as_slice()));

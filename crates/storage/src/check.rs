@@ -115,6 +115,7 @@ impl Database {
     /// head header's state root (recomputed from the plain state with alloy-trie's reference
     /// hash builder). Stops at the first inconsistency.
     pub fn check(&self) -> Result<CheckReport, CheckError> {
+        self.flush()?;
         let txn = self.ro()?;
         let tables = self.tables();
         let mut report = CheckReport {
@@ -280,7 +281,7 @@ fn check_state(
     }
     // The stored tries and hashed state must give the same root with nothing recomputed
     // but what their own nodes leave out.
-    let (walked, _) = StateTrie::Accounts.walk(txn, tables, &[], &[])?;
+    let (walked, _) = StateTrie::Accounts.walk(txn, tables, &crate::pending::NO_LAYER, &[], &[])?;
     if walked.root != expected {
         return Err(CheckError::State {
             what: "root from the stored account trie and hashed accounts".into(),
@@ -292,7 +293,8 @@ fn check_state(
         if account.storage_root == EMPTY_ROOT {
             continue;
         }
-        let (walked, _) = StateTrie::Storage(*hashed).walk(txn, tables, &[], &[])?;
+        let (walked, _) =
+            StateTrie::Storage(*hashed).walk(txn, tables, &crate::pending::NO_LAYER, &[], &[])?;
         if walked.root != account.storage_root {
             return Err(CheckError::State {
                 what: format!("storage root of {address} from its stored trie"),

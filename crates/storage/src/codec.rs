@@ -163,3 +163,87 @@ pub fn decode_receipts(b: &[u8]) -> Result<Vec<StoredReceipt>, StorageError> {
     }
     Ok(out)
 }
+
+/// A block's state changes as the journal of unpersisted blocks keeps them (`PendingState`):
+/// `count u32`, then per account `address 20 ‖ flags u8` (1: has info, 2: wipe storage, 4: has
+/// code) `[‖ nonce u64 ‖ balance 32 ‖ code_hash 32 [‖ len u32 ‖ code]] ‖ slots u32 ‖ (slot 32
+/// ‖ value 32)*`. Enough to replay the block's state writes after a crash without executing it.
+pub fn encode_changes(changes: &crate::StateChanges) -> Vec<u8> {
+    let mut out = Vec::with_capacity(changes.len() * 96);
+    out.extend_from_slice(&(changes.len() as u32).to_be_bytes());
+    for (address, change) in changes {
+        out.extend_from_slice(address.as_slice());
+        let code = change.info.as_ref().and_then(|i| i.code.as_ref());
+        let flags = u8::from(change.info.is_some())
+            | (u8::from(change.wipe_storage) << 1)
+            | (u8::from(code.is_some()) << 2);
+        out.push(flags);
+        if let Some(info) = &change.info {
+            out.extend_from_slice(&info.nonce.to_be_bytes());
+            out.extend_from_slice(&info.balance.to_be_bytes::<32>());
+            out.extend_from_slice(info.code_hash.as_slice());
+            if let Some(code) = code {
+                out.extend_from_slice(&(code.len() as u32).to_be_bytes());
+                out.extend_from_slice(code);
+            }
+        }
+        out.extend_from_slice(&(change.storage.len() as u32).to_be_bytes());
+        for (slot, value) in &change.storage {
+            out.extend_from_slice(&slot.to_be_bytes::<32>());
+            out.extend_from_slice(&value.to_be_bytes::<32>());
+        }
+    }
+    out
+}
+
+/// Inverse of [`encode_changes`].
+pub fn decode_changes(b: &[u8]) -> Result<crate::StateChanges, StorageError> {
+    let mut r = Reader(b);
+    let count = r.u32()?;
+    let mut changes = crate::StateChanges::new();
+    for _ in 0..count {
+        let address = Address::from_slice(r.take(20)?);
+        let flags = r.take(1)?[0];
+        if flags & !7 != 0 || (flags & 1 == 0 && flags & 4 != 0) {
+            return Err(StorageError::Corrupt("state change flags"));
+        }
+        let info = if flags & 1 != 0 {
+            let nonce = r.u64()?;
+            let balance = U256::from_be_slice(r.take(32)?);
+            let code_hash = B256::from_slice(r.take(32)?);
+            let code = if flags & 4 != 0 {
+                let len = r.u32()? as usize;
+                Some(alloy_primitives::Bytes::copy_from_slice(r.take(len)?))
+            } else {
+                None
+            };
+            Some(crate::AccountUpdate {
+                nonce,
+                balance,
+                code_hash,
+                code,
+            })
+        } else {
+            None
+        };
+        let slots = r.u32()?;
+        let mut storage = std::collections::BTreeMap::new();
+        for _ in 0..slots {
+            let slot = U256::from_be_slice(r.take(32)?);
+            let value = U256::from_be_slice(r.take(32)?);
+            storage.insert(slot, value);
+        }
+        changes.insert(
+            address,
+            crate::AccountChange {
+                info,
+                storage,
+                wipe_storage: flags & 2 != 0,
+            },
+        );
+    }
+    if !r.0.is_empty() {
+        return Err(StorageError::Corrupt("trailing bytes after state changes"));
+    }
+    Ok(changes)
+}

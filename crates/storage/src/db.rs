@@ -13,8 +13,12 @@ use rayon::prelude::*;
 
 use agnt2_trie::{Nibbles, OverlayLeaves, PrefixSet, TrieUpdates};
 
+use std::sync::Arc;
+
 use crate::{
     EMPTY_ROOT, StateChanges, StorageError, StoredAccount, codec,
+    pending::{NO_LAYER, PendingView},
+    persist::Shared,
     sealed::{self, SealedRead, SealedTable},
     state::{HistoricalState, LatestState},
     trie::{StateTrie, TableLeaves},
@@ -56,8 +60,12 @@ pub(crate) const META_FINALIZED: &[u8] = b"finalized";
 pub(crate) const META_PRUNED: &[u8] = b"pruned";
 /// Version of the record layout; 2 added the per-record checksums, 3 the change sets, 4 the
 /// hashed state with path-keyed branch nodes (replacing content-addressed trie nodes) and the
-/// history indices.
-pub(crate) const SCHEMA_VERSION: u32 = 4;
+/// history indices, 5 the journal of blocks persisted behind the tip (`journal/`; the tables
+/// are unchanged, so a layout-4 datadir is taken over as it is; the stamp keeps an older
+/// build from opening a datadir whose newest blocks it would not see).
+pub(crate) const SCHEMA_VERSION: u32 = 5;
+/// The layout this build migrates from (by restamping it: nothing else differs).
+const SCHEMA_MIGRATES_FROM: u32 = 4;
 
 /// Open table handles, valid for the life of the environment.
 #[derive(Debug)]
@@ -137,7 +145,14 @@ pub struct DatabaseConfig {
     /// Blocks of history kept (change sets and their indices: historical state, proofs at
     /// old blocks, unwinds); `None` keeps all of it.
     pub history_blocks: Option<u64>,
+    /// Sealed blocks that may wait for their state to be written to the tables by the
+    /// background persister (each one durable in the journal meanwhile, and read through the
+    /// in-memory overlay). 0 writes every block to the tables before its commit returns.
+    pub persist_behind: usize,
 }
+
+/// Blocks persisted behind the tip by default.
+pub const DEFAULT_PERSIST_BEHIND: usize = 3;
 
 impl Default for DatabaseConfig {
     fn default() -> Self {
@@ -145,6 +160,7 @@ impl Default for DatabaseConfig {
             durable: true,
             max_size: 1 << 40,
             history_blocks: Some(DEFAULT_HISTORY_BLOCKS),
+            persist_behind: DEFAULT_PERSIST_BEHIND,
         }
     }
 }
@@ -165,7 +181,7 @@ pub struct TableStats {
 pub const DEFAULT_HISTORY_BLOCKS: u64 = 7 * 24 * 3600;
 
 /// The trie work of one block: the new state root and what to write.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct TrieOutput {
     /// The state root after the block.
     pub state_root: B256,
@@ -184,7 +200,7 @@ pub struct TrieOutput {
 }
 
 /// One storage trie's part of a [`TrieOutput`].
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct StorageTrieOutput {
     /// `keccak(address)`: the prefix of the account's rows.
     pub hashed_address: B256,
@@ -202,6 +218,7 @@ pub struct Database {
     env: &'static Env,
     tables: &'static Tables,
     history_blocks: Option<u64>,
+    shared: &'static Shared,
 }
 
 /// Takes the exclusive lock on `dir/LOCK` for the life of the process and writes our pid
@@ -316,8 +333,14 @@ impl Database {
             env,
             tables: Box::leak(Box::new(tables)),
             history_blocks: config.history_blocks,
+            shared: Box::leak(Box::new(Shared::new(
+                dir,
+                config.durable,
+                config.persist_behind,
+            ))),
         };
         db.check_schema()?;
+        db.start_persistence()?;
         Ok(db)
     }
 
@@ -333,19 +356,20 @@ impl Database {
             .get::<Vec<u8>>(&self.tables.meta.table, META_HEAD)?
             .is_some();
         drop(txn);
+        let migrates = stored
+            .as_ref()
+            .is_some_and(|v| *v == SCHEMA_MIGRATES_FROM.to_be_bytes());
         match stored {
             Some(v) if v == SCHEMA_VERSION.to_be_bytes() => Ok(()),
-            None if !has_blocks => {
-                let txn = self.env.begin_rw_txn()?;
-                sealed::put(
-                    &txn,
-                    &self.tables.meta,
-                    META_SCHEMA,
-                    &SCHEMA_VERSION.to_be_bytes(),
-                )?;
-                txn.commit()?;
-                Ok(())
+            _ if migrates => {
+                tracing::info!(
+                    from = SCHEMA_MIGRATES_FROM,
+                    to = SCHEMA_VERSION,
+                    "migrating the datadir's record layout"
+                );
+                self.stamp_schema()
             }
+            None if !has_blocks => self.stamp_schema(),
             other => Err(StorageError::Schema {
                 found: other
                     .and_then(|v| <[u8; 4]>::try_from(v.as_slice()).ok())
@@ -353,6 +377,18 @@ impl Database {
                 expected: SCHEMA_VERSION,
             }),
         }
+    }
+
+    fn stamp_schema(&self) -> Result<(), StorageError> {
+        let txn = self.env.begin_rw_txn()?;
+        sealed::put(
+            &txn,
+            &self.tables.meta,
+            META_SCHEMA,
+            &SCHEMA_VERSION.to_be_bytes(),
+        )?;
+        txn.commit()?;
+        Ok(())
     }
 
     pub(crate) fn tables(&self) -> &'static Tables {
@@ -363,25 +399,35 @@ impl Database {
         self.env
     }
 
+    pub(crate) fn shared(&self) -> &'static Shared {
+        self.shared
+    }
+
     pub(crate) fn ro(&self) -> Result<Transaction<'static, RO, NoWriteMap>, StorageError> {
         Ok(self.env.begin_ro_txn()?)
     }
 
     /// The last committed block: number and hash.
     pub fn head(&self) -> Result<Option<(u64, B256)>, StorageError> {
-        let txn = self.ro()?;
-        let Some(n) = txn.sealed_array::<8>(&self.tables.meta, META_HEAD)? else {
+        let view = self.shared.view();
+        let Some(number) = view.head else {
             return Ok(None);
         };
-        let number = u64::from_be_bytes(n);
-        let hash = txn
-            .sealed_array::<32>(&self.tables.canonical_hashes, &n)?
+        if let Some(p) = view.block(number) {
+            return Ok(Some((number, p.block.block.hash)));
+        }
+        let hash = self
+            .ro()?
+            .sealed_array::<32>(&self.tables.canonical_hashes, &number.to_be_bytes())?
             .ok_or(StorageError::Corrupt("head without hash"))?;
         Ok(Some((number, B256::from(hash))))
     }
 
     /// Header by number.
     pub fn header(&self, number: u64) -> Result<Option<Header>, StorageError> {
+        if let Some(p) = self.shared.view().block(number) {
+            return Ok(Some(p.block.block.header.clone()));
+        }
         let txn = self.ro()?;
         match txn.sealed(&self.tables.headers, &number.to_be_bytes())? {
             Some(b) => Ok(Some(codec::decode_header(&b)?)),
@@ -391,11 +437,17 @@ impl Database {
 
     /// Canonical hash by number.
     pub fn block_hash(&self, number: u64) -> Result<Option<B256>, StorageError> {
+        if let Some(p) = self.shared.view().block(number) {
+            return Ok(Some(p.block.block.hash));
+        }
         crate::state::read_block_hash(&self.ro()?, self.tables, number)
     }
 
     /// Block number by hash.
     pub fn block_number(&self, hash: &B256) -> Result<Option<u64>, StorageError> {
+        if let Some(p) = self.shared.view().by_hash(hash) {
+            return Ok(Some(p.number));
+        }
         let txn = self.ro()?;
         Ok(txn
             .sealed_array::<8>(&self.tables.header_numbers, hash.as_slice())?
@@ -407,6 +459,9 @@ impl Database {
         &self,
         number: u64,
     ) -> Result<Option<Vec<agnt2_primitives::RecoveredTx>>, StorageError> {
+        if let Some(p) = self.shared.view().block(number) {
+            return Ok(Some(p.block.block.transactions.clone()));
+        }
         let txn = self.ro()?;
         match txn.sealed(&self.tables.bodies, &number.to_be_bytes())? {
             Some(b) => Ok(Some(codec::decode_body(&b)?)),
@@ -420,6 +475,9 @@ impl Database {
         &self,
         number: u64,
     ) -> Result<Option<agnt2_primitives::RecoveredTx>, StorageError> {
+        if let Some(p) = self.shared.view().block(number) {
+            return Ok(p.block.block.transactions.first().cloned());
+        }
         let txn = self.ro()?;
         match txn.sealed(&self.tables.bodies, &number.to_be_bytes())? {
             Some(b) => codec::decode_first_tx(&b),
@@ -429,6 +487,9 @@ impl Database {
 
     /// Receipts of a block.
     pub fn receipts(&self, number: u64) -> Result<Option<Vec<StoredReceipt>>, StorageError> {
+        if let Some(p) = self.shared.view().block(number) {
+            return Ok(Some(p.block.receipts.to_vec()));
+        }
         let txn = self.ro()?;
         match txn.sealed(&self.tables.receipts, &number.to_be_bytes())? {
             Some(b) => Ok(Some(codec::decode_receipts(&b)?)),
@@ -438,6 +499,9 @@ impl Database {
 
     /// Where a transaction is: block number and index.
     pub fn tx_location(&self, hash: &B256) -> Result<Option<(u64, u32)>, StorageError> {
+        if let Some(found) = self.shared.view().tx_location(hash) {
+            return Ok(Some(found));
+        }
         let txn = self.ro()?;
         Ok(txn
             .sealed_array::<12>(&self.tables.tx_lookup, hash.as_slice())?
@@ -452,11 +516,14 @@ impl Database {
 
     /// The head state.
     pub fn latest(&self) -> Result<LatestState, StorageError> {
-        let txn = self.ro()?;
-        let root = match txn.sealed_array::<8>(&self.tables.meta, META_HEAD)? {
-            Some(n) => match txn.sealed(&self.tables.headers, &n)? {
-                Some(h) => codec::decode_header(&h)?.state_root,
-                None => return Err(StorageError::Corrupt("head header missing")),
+        let (pending, txn) = self.snapshot()?;
+        let root = match pending.head {
+            Some(n) => match pending.block(n) {
+                Some(p) => p.block.block.header.state_root,
+                None => match txn.sealed(&self.tables.headers, &n.to_be_bytes())? {
+                    Some(h) => codec::decode_header(&h)?.state_root,
+                    None => return Err(StorageError::Corrupt("head header missing")),
+                },
             },
             None => EMPTY_ROOT,
         };
@@ -464,18 +531,24 @@ impl Database {
             txn,
             tables: self.tables,
             root,
+            pending,
         })
     }
 
     /// The state after block `number`, read through the change sets of the blocks after it;
     /// refused once those are pruned (see [`DatabaseConfig::history_blocks`]).
     pub fn state_at(&self, number: u64) -> Result<Option<HistoricalState>, StorageError> {
-        let txn = self.ro()?;
-        let Some(header) = txn.sealed(&self.tables.headers, &number.to_be_bytes())? else {
-            return Ok(None);
+        let (view, txn) = self.snapshot()?;
+        let root = match view.block(number) {
+            Some(p) => p.block.block.header.state_root,
+            None => match txn.sealed(&self.tables.headers, &number.to_be_bytes())? {
+                Some(header) => codec::decode_header(&header)?.state_root,
+                None => return Ok(None),
+            },
         };
-        let root = codec::decode_header(&header)?.state_root;
-        let head = txn
+        let head = view.head.unwrap_or(0);
+        // The tables' own head: the state the history index and change sets start from.
+        let tables_head = txn
             .sealed_array::<8>(&self.tables.meta, META_HEAD)?
             .map_or(0, u64::from_be_bytes);
         let pruned = txn
@@ -490,17 +563,24 @@ impl Database {
                 oldest,
             });
         }
+        let pending = if number >= tables_head {
+            Arc::new(view.prefix(number))
+        } else {
+            Arc::new(PendingView::empty(Some(tables_head)))
+        };
         Ok(Some(HistoricalState {
             txn,
             tables: self.tables,
             root,
             block_number: number,
-            head,
+            head: tables_head,
+            pending,
         }))
     }
 
     /// Rows and bytes (pages in use) of every table, by name.
     pub fn table_stats(&self) -> Result<Vec<TableStats>, StorageError> {
+        self.flush()?;
         let txn = self.ro()?;
         self.tables
             .all()
@@ -527,6 +607,7 @@ impl Database {
     pub fn compute_state_root(&self, changes: &StateChanges) -> Result<TrieOutput, StorageError> {
         let latest = self.latest()?;
         let t = self.tables;
+        let tries = latest.pending.tries();
         let per_account: Vec<_> = changes
             .par_iter()
             .map(|(address, change)| -> Result<_, StorageError> {
@@ -566,7 +647,13 @@ impl Database {
                         )?
                     } else {
                         StateTrie::Storage(hashed)
-                            .walk(&latest.txn, t, &leaves, &[])?
+                            .walk(
+                                &latest.txn,
+                                t,
+                                tries.storage.get(&hashed).unwrap_or(&NO_LAYER),
+                                &leaves,
+                                &[],
+                            )?
                             .0
                     };
                     (
@@ -605,13 +692,16 @@ impl Database {
         let hashed = &out.hashed_accounts;
         let txn = &latest.txn;
         out.account_trie = agnt2_trie::compute_parallel(
-            &mut StateTrie::Accounts.cursors(txn, t)?.0,
+            &mut StateTrie::Accounts.cursors(txn, t, &tries.accounts)?.0,
             || {
                 let cursor = txn
                     .cursor(&t.hashed_accounts.table)
                     .map_err(|e| agnt2_trie::TrieError::Store(e.to_string()))?;
                 Ok(OverlayLeaves::new(
-                    TableLeaves::new(cursor, &t.hashed_accounts, &[]),
+                    OverlayLeaves::new(
+                        TableLeaves::new(cursor, &t.hashed_accounts, &[]),
+                        &tries.accounts.leaves,
+                    ),
                     hashed,
                 ))
             },
@@ -642,42 +732,43 @@ impl Database {
 mod tests {
     use super::*;
 
-    /// A datadir from the previous layout (content-addressed trie nodes, `schema` 3) is refused
+    /// A bare environment whose `Meta` table says layout `schema` (and head `head`).
+    fn stamp(dir: &Path, schema: u32, head: Option<u64>) {
+        let env = Env::open_with_options(
+            dir,
+            DatabaseOptions {
+                max_tables: Some(32),
+                mode: Mode::ReadWrite(ReadWriteOptions::default()),
+                ..Default::default()
+            },
+        )
+        .expect("env");
+        let txn = env.begin_rw_txn().expect("txn");
+        let meta = txn
+            .create_table(Some("Meta"), TableFlags::default())
+            .expect("meta");
+        let mut rows = vec![(META_SCHEMA, schema.to_be_bytes().to_vec())];
+        if let Some(h) = head {
+            rows.push((META_HEAD, h.to_be_bytes().to_vec()));
+        }
+        for (key, value) in rows {
+            txn.put(
+                &meta,
+                key,
+                sealed::seal("Meta", key, &value),
+                libmdbx::WriteFlags::UPSERT,
+            )
+            .expect("put");
+        }
+        txn.commit().expect("commit");
+    }
+
+    /// A datadir from an older layout (content-addressed trie nodes, `schema` 3) is refused
     /// at open with both layout numbers, before anything is read or written.
     #[test]
     fn a_datadir_of_the_previous_layout_is_refused_naming_both_versions() {
         let dir = tempfile::tempdir().expect("tmp");
-        {
-            let env = Env::open_with_options(
-                dir.path(),
-                DatabaseOptions {
-                    max_tables: Some(32),
-                    mode: Mode::ReadWrite(ReadWriteOptions::default()),
-                    ..Default::default()
-                },
-            )
-            .expect("env");
-            let txn = env.begin_rw_txn().expect("txn");
-            let meta = txn
-                .create_table(Some("Meta"), TableFlags::default())
-                .expect("meta");
-            let sealed = |key: &[u8], value: &[u8]| sealed::seal("Meta", key, value);
-            txn.put(
-                &meta,
-                META_SCHEMA,
-                sealed(META_SCHEMA, &3u32.to_be_bytes()),
-                libmdbx::WriteFlags::UPSERT,
-            )
-            .expect("schema");
-            txn.put(
-                &meta,
-                META_HEAD,
-                sealed(META_HEAD, &7u64.to_be_bytes()),
-                libmdbx::WriteFlags::UPSERT,
-            )
-            .expect("head");
-            txn.commit().expect("commit");
-        }
+        stamp(dir.path(), 3, Some(7));
         let err = Database::open(dir.path(), &DatabaseConfig::default()).expect_err("refused");
         assert!(
             matches!(
@@ -691,6 +782,21 @@ mod tests {
         );
         let text = err.to_string();
         assert!(text.contains("record layout 3,"), "{text}");
-        assert!(text.contains("reads layout 4"), "{text}");
+        assert!(text.contains("reads layout 5"), "{text}");
+    }
+
+    /// A layout-4 datadir differs only by the missing journal: it is taken over and restamped.
+    #[test]
+    fn a_datadir_of_layout_4_is_migrated() {
+        let dir = tempfile::tempdir().expect("tmp");
+        stamp(dir.path(), 4, None);
+        let db = Database::open(dir.path(), &DatabaseConfig::default()).expect("migrated");
+        let stamp = db
+            .ro()
+            .expect("txn")
+            .sealed_array::<4>(&db.tables().meta, META_SCHEMA)
+            .expect("read");
+        assert_eq!(stamp, Some(SCHEMA_VERSION.to_be_bytes()));
+        assert_eq!(db.head().expect("head"), None);
     }
 }

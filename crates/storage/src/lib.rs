@@ -4,8 +4,10 @@
 //!
 //! Owns every byte on disk and the state-root computation. It must not execute transactions or
 //! know about the pool or RPC: callers hand it finished blocks and the state changes they made.
-//! A block is written in one MDBX write transaction, so after a crash the database holds
-//! whole blocks only. One process holds a datadir at a time (a lock file), every value carries
+//! A committed block is durable at once in the journal and served from memory; a background
+//! thread writes it to the tables behind the tip (see `persist.rs`), in MDBX write
+//! transactions that hold whole blocks only, and start-up replays what the journal holds
+//! beyond them. One process holds a datadir at a time (a lock file), every value carries
 //! a checksum so damage is an error rather than a wrong answer, and [`Database::check`] walks
 //! the datadir against what the headers commit to. Each block also writes change sets (the
 //! values it overwrote), so the head can be unwound to an earlier block when the L1 it was
@@ -17,6 +19,8 @@ mod bulk;
 mod check;
 pub mod codec;
 mod db;
+mod pending;
+mod persist;
 mod sealed;
 mod state;
 mod trie;
@@ -31,7 +35,8 @@ pub use agnt2_storage_api::{
 pub use check::{CheckError, CheckReport};
 pub use codec::StoredAccount;
 pub use db::{
-    DEFAULT_HISTORY_BLOCKS, Database, DatabaseConfig, StorageTrieOutput, TableStats, TrieOutput,
+    DEFAULT_HISTORY_BLOCKS, DEFAULT_PERSIST_BEHIND, Database, DatabaseConfig, StorageTrieOutput,
+    TableStats, TrieOutput,
 };
 pub use state::{AccountProof, HistoricalState, LatestState};
 pub use write::CommittedBlock;
@@ -48,6 +53,10 @@ pub enum StorageError {
     /// The trie is inconsistent with the stored roots.
     #[error(transparent)]
     Trie(#[from] agnt2_trie::TrieError),
+    /// The background persister failed; the node must stop (the journal keeps every block
+    /// it did not write, and the next start replays them).
+    #[error("writing blocks to the tables failed: {0}")]
+    Persist(String),
     /// The change sets a historical read needs were pruned.
     #[error(
         "state at block {block} is pruned: this node keeps history from block {oldest} on (--history.blocks)"
@@ -73,7 +82,7 @@ pub enum StorageError {
     },
     /// The datadir was written with another record layout.
     #[error(
-        "datadir written with record layout {}, this build reads layout {expected} (4: hashed state and path-keyed tries): start from a fresh datadir",
+        "datadir written with record layout {}, this build reads layout {expected} (4 and later: hashed state and path-keyed tries; a layout-4 datadir is taken over): start from a fresh datadir",
         found.map_or_else(|| "1 (unrecorded)".to_string(), |v| v.to_string())
     )]
     Schema {

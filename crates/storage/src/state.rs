@@ -1,6 +1,6 @@
 //! State reads (latest and historical) and the change set a block hands to storage.
 
-use std::collections::BTreeMap;
+use std::{collections::BTreeMap, sync::Arc};
 
 use alloy_primitives::{Address, B256, Bytes, U256, keccak256};
 use libmdbx::{NoWriteMap, RO, Transaction};
@@ -10,6 +10,7 @@ use agnt2_storage_api::{ProviderError, StateProvider};
 use crate::{
     EMPTY_ROOT, StorageError, StoredAccount, codec,
     db::Tables,
+    pending::{NO_LAYER, PendingView},
     sealed::{SealedRead, SealedTable, unseal},
     trie::StateTrie,
 };
@@ -22,6 +23,8 @@ pub struct LatestState {
     pub(crate) txn: Transaction<'static, RO, NoWriteMap>,
     pub(crate) tables: &'static Tables,
     pub(crate) root: B256,
+    /// Blocks whose state is not in the tables yet, read first.
+    pub(crate) pending: Arc<PendingView>,
 }
 
 impl std::fmt::Debug for LatestState {
@@ -59,8 +62,24 @@ pub(crate) fn read_block_hash(
         .map(B256::from))
 }
 
+/// A block hash from the pending blocks, else the tables.
+fn block_hash_in(
+    pending: &PendingView,
+    txn: &Transaction<'static, RO, NoWriteMap>,
+    tables: &Tables,
+    number: u64,
+) -> Result<Option<B256>, StorageError> {
+    match pending.block(number) {
+        Some(p) => Ok(Some(p.block.block.hash)),
+        None => read_block_hash(txn, tables, number),
+    }
+}
+
 impl StateProvider for LatestState {
     fn account(&self, address: &Address) -> Result<Option<StoredAccount>, ProviderError> {
+        if let Some(a) = self.pending.account(address) {
+            return Ok(a);
+        }
         match self
             .txn
             .sealed(&self.tables.plain_accounts, address.as_slice())?
@@ -71,6 +90,9 @@ impl StateProvider for LatestState {
     }
 
     fn storage(&self, address: &Address, slot: &U256) -> Result<U256, ProviderError> {
+        if let Some(v) = self.pending.storage(address, slot) {
+            return Ok(v);
+        }
         let key = storage_key(address, slot);
         Ok(self
             .txn
@@ -80,11 +102,19 @@ impl StateProvider for LatestState {
     }
 
     fn code(&self, code_hash: &B256) -> Result<Option<Bytes>, ProviderError> {
+        if let Some(code) = self.pending.code(code_hash) {
+            return Ok(Some(code));
+        }
         Ok(read_code(&self.txn, self.tables, code_hash)?)
     }
 
     fn block_hash(&self, number: u64) -> Result<Option<B256>, ProviderError> {
-        Ok(read_block_hash(&self.txn, self.tables, number)?)
+        Ok(block_hash_in(
+            &self.pending,
+            &self.txn,
+            self.tables,
+            number,
+        )?)
     }
 
     fn state_root(&self) -> B256 {
@@ -100,8 +130,10 @@ pub struct HistoricalState {
     pub(crate) tables: &'static Tables,
     pub(crate) root: B256,
     pub(crate) block_number: u64,
-    /// The head inside `txn`.
+    /// The tables' head inside `txn` (their plain state is the state after it).
     pub(crate) head: u64,
+    /// For a block at or above `head`: the pending blocks up to it, read first.
+    pub(crate) pending: Arc<PendingView>,
 }
 
 impl std::fmt::Debug for HistoricalState {
@@ -162,6 +194,9 @@ impl HistoricalState {
                 Ok(Some(StoredAccount::decode(&prev)?))
             };
         }
+        if let Some(a) = self.pending.account(address) {
+            return Ok(a);
+        }
         match self
             .txn
             .sealed(&self.tables.plain_accounts, address.as_slice())?
@@ -191,6 +226,9 @@ impl HistoricalState {
                     "history index names a missing change set",
                 ))?;
             return Ok(U256::from_be_slice(&prev));
+        }
+        if let Some(v) = self.pending.storage(address, slot) {
+            return Ok(v);
         }
         Ok(self
             .txn
@@ -256,7 +294,9 @@ impl HistoricalState {
             self.reverts(address)?
         };
         let hashed = keccak256(address);
-        let (updates, nodes) = StateTrie::Accounts.walk(&self.txn, t, &accounts, &[hashed])?;
+        let tries = self.pending.tries();
+        let (updates, nodes) =
+            StateTrie::Accounts.walk(&self.txn, t, &tries.accounts, &accounts, &[hashed])?;
         if updates.root != self.root {
             return Err(StorageError::Corrupt(
                 "the account trie does not give the block's state root",
@@ -268,8 +308,9 @@ impl HistoricalState {
             .map(|a| a.storage_root)
             .unwrap_or(EMPTY_ROOT);
         let hashed_slots: Vec<B256> = slots.iter().map(keccak256).collect();
+        let layer = tries.storage.get(&hashed).unwrap_or(&NO_LAYER);
         let (updates, nodes) =
-            StateTrie::Storage(hashed).walk(&self.txn, t, &storage, &hashed_slots)?;
+            StateTrie::Storage(hashed).walk(&self.txn, t, layer, &storage, &hashed_slots)?;
         if updates.root != storage_root {
             return Err(StorageError::Corrupt(
                 "the storage trie does not give the account's storage root",
@@ -300,6 +341,9 @@ impl StateProvider for HistoricalState {
     }
 
     fn code(&self, code_hash: &B256) -> Result<Option<Bytes>, ProviderError> {
+        if let Some(code) = self.pending.code(code_hash) {
+            return Ok(Some(code));
+        }
         Ok(read_code(&self.txn, self.tables, code_hash)?)
     }
 
@@ -307,7 +351,12 @@ impl StateProvider for HistoricalState {
         if number > self.block_number {
             return Ok(None);
         }
-        Ok(read_block_hash(&self.txn, self.tables, number)?)
+        Ok(block_hash_in(
+            &self.pending,
+            &self.txn,
+            self.tables,
+            number,
+        )?)
     }
 
     fn state_root(&self) -> B256 {

@@ -17,6 +17,7 @@ use libmdbx::{Cursor, NoWriteMap, Transaction, TransactionKind};
 use crate::{
     StorageError,
     db::{Tables, changed_keys},
+    pending::{OverlayTrie, TrieLayer},
     sealed::{SealedTable, unseal},
 };
 
@@ -31,6 +32,8 @@ pub(crate) struct TableLeaves<'t, K: TransactionKind> {
     cursor: Cursor<'t, K>,
     table: &'static SealedTable,
     prefix: Vec<u8>,
+    /// The stored rows do not count (a storage trie a pending block wiped).
+    dead: bool,
 }
 
 impl<'t, K: TransactionKind> TableLeaves<'t, K> {
@@ -39,6 +42,7 @@ impl<'t, K: TransactionKind> TableLeaves<'t, K> {
             cursor,
             table,
             prefix: prefix.to_vec(),
+            dead: false,
         }
     }
 
@@ -46,7 +50,7 @@ impl<'t, K: TransactionKind> TableLeaves<'t, K> {
         let Some((key, value)) = item.map_err(store_err)? else {
             return Ok(None);
         };
-        if !key.starts_with(&self.prefix) {
+        if self.dead || !key.starts_with(&self.prefix) {
             return Ok(None);
         }
         let value = unseal(self.table.name, &key, value).map_err(store_err)?;
@@ -116,6 +120,12 @@ pub(crate) fn node_key(prefix: &[u8], path: &Nibbles) -> Vec<u8> {
     [prefix, &agnt2_trie::encode_path(path)].concat()
 }
 
+/// A trie's node and leaf cursors with the pending blocks' changes laid over the stored rows.
+pub(crate) type PendingCursors<'t, 'p, K> = (
+    OverlayTrie<'p, TableTrie<'t, K>>,
+    OverlayLeaves<'p, TableLeaves<'t, K>>,
+);
+
 /// One state trie on disk: the account trie, or the storage trie of the account with this
 /// hashed address.
 #[derive(Debug, Clone, Copy)]
@@ -133,29 +143,38 @@ impl StateTrie {
         }
     }
 
-    /// Its stored nodes and leaves, read in `txn`.
-    pub(crate) fn cursors<'t, K: TransactionKind>(
+    /// Its nodes and leaves as of the head: the stored ones read in `txn`, with the pending
+    /// blocks' changes (`pending`) laid over them.
+    pub(crate) fn cursors<'t, 'p, K: TransactionKind>(
         &self,
         txn: &'t Transaction<'static, K, NoWriteMap>,
         t: &'static Tables,
-    ) -> Result<(TableTrie<'t, K>, TableLeaves<'t, K>), StorageError> {
+        pending: &'p TrieLayer,
+    ) -> Result<PendingCursors<'t, 'p, K>, StorageError> {
         let (nodes, leaves, prefix) = self.parts(t);
+        let mut stored = TableLeaves::new(txn.cursor(&leaves.table)?, leaves, prefix);
+        stored.dead = pending.wiped;
         Ok((
-            TableTrie::new(txn.cursor(&nodes.table)?, nodes, prefix),
-            TableLeaves::new(txn.cursor(&leaves.table)?, leaves, prefix),
+            OverlayTrie::new(
+                TableTrie::new(txn.cursor(&nodes.table)?, nodes, prefix),
+                pending,
+            ),
+            OverlayLeaves::new(stored, &pending.leaves),
         ))
     }
 
-    /// Walks it with `overlay` (sorted leaf changes, `None`: removed) laid over its stored
-    /// leaves, every overlay key counted as changed, retaining the proof nodes of `targets`.
+    /// Walks it with `overlay` (sorted leaf changes, `None`: removed) laid over its leaves as
+    /// of the head, every overlay key counted as changed, retaining the proof nodes of
+    /// `targets`.
     pub(crate) fn walk<K: TransactionKind>(
         &self,
         txn: &Transaction<'static, K, NoWriteMap>,
         t: &'static Tables,
+        pending: &TrieLayer,
         overlay: &[(B256, Option<Vec<u8>>)],
         targets: &[B256],
     ) -> Result<(TrieUpdates, ProofNodes), StorageError> {
-        let (mut nodes, leaves) = self.cursors(txn, t)?;
+        let (mut nodes, leaves) = self.cursors(txn, t, pending)?;
         let mut leaves = OverlayLeaves::new(leaves, overlay);
         let changed = changed_keys(overlay);
         Ok(if targets.is_empty() {

@@ -18,6 +18,7 @@ use libmdbx::{NoWriteMap, RW, Transaction, WriteFlags};
 use crate::{
     AccountUpdate, Database, StateChanges, StorageError, StoredAccount, TrieOutput, codec,
     db::{META_FINALIZED, META_HEAD, META_PRUNED, META_SAFE, Tables},
+    pending::{NO_LAYER, PendingBlock, PendingView},
     sealed::{self, SealedRead},
     state::storage_key,
     trie::{StateTrie, node_key},
@@ -41,53 +42,11 @@ pub struct CommittedBlock {
 }
 
 impl Database {
-    /// Writes a block, its receipts, its state changes and the change sets that undo them in
-    /// one write transaction: after a crash the block is there entirely or not at all.
-    pub fn commit_block(
-        &self,
-        block: &SealedBlock,
-        receipts: &[StoredReceipt],
-        changes: &StateChanges,
-        trie: &TrieOutput,
-    ) -> Result<(), StorageError> {
-        let t = self.tables();
-        let txn = self.env().begin_rw_txn()?;
-        let num = block.number().to_be_bytes();
-        let head = read_u64(&txn, t, META_HEAD)?;
-        if head.map_or(0, |h| h + 1) != block.number() {
-            return Err(StorageError::NotNext {
-                head,
-                number: block.number(),
-            });
-        }
-        let t0 = std::time::Instant::now();
-        write_block(&txn, t, block, receipts)?;
-        let t1 = t0.elapsed();
-        write_state(&txn, t, &num, changes, trie)?;
-        let t2 = t0.elapsed();
-        write_tries(&txn, t, trie)?;
-        let t3 = t0.elapsed();
-        if let Some(window) = self.history_blocks() {
-            prune_history(&txn, t, block.number().saturating_sub(window))?;
-        }
-        sealed::put(&txn, &t.meta, META_HEAD, &num)?;
-        txn.commit()?;
-        let phase = |name: &'static str, d: std::time::Duration| {
-            metrics::histogram!("agnt2_storage_commit_phase_seconds", "phase" => name)
-                .record(d.as_secs_f64());
-        };
-        phase("block", t1);
-        phase("plain_state", t2 - t1);
-        phase("tries", t3 - t2);
-        phase("mdbx_commit", t0.elapsed() - t3);
-        metrics::counter!("agnt2_storage_blocks_committed_total").increment(1);
-        Ok(())
-    }
-
     /// Removes every block above `target` and puts the state back to what it was after
     /// `target`, in one write transaction. Returns the removed blocks, oldest first. `safe` is
     /// lowered to `target` when it was above; unwinding below `finalized` is refused.
     pub fn unwind_to(&self, target: u64) -> Result<Vec<CommittedBlock>, StorageError> {
+        self.flush()?;
         let Some((head, _)) = self.head()? else {
             return Ok(Vec::new());
         };
@@ -128,6 +87,9 @@ impl Database {
         metrics::counter!("agnt2_storage_blocks_unwound_total").increment(removed.len() as u64);
         tracing::info!(from = head, to = target, "unwound the head");
         removed.reverse();
+        let shared = self.shared();
+        shared.replace_view(|_| PendingView::empty(Some(target)));
+        shared.set_persisted(Some(target));
         Ok(removed)
     }
 
@@ -135,8 +97,8 @@ impl Database {
     /// `finalized ≤ safe`; a head that would move back is left where it is).
     pub fn set_forkchoice(&self, safe: u64, finalized: u64) -> Result<(), StorageError> {
         let t = self.tables();
+        let head = self.shared().view().head.unwrap_or(0);
         let txn = self.env().begin_rw_txn()?;
-        let head = read_u64(&txn, t, META_HEAD)?.unwrap_or(0);
         let finalized = finalized.min(head);
         let safe = safe.min(head).max(finalized);
         if read_u64(&txn, t, META_FINALIZED)?.is_none_or(|f| finalized > f) {
@@ -164,6 +126,9 @@ impl Database {
     /// (`code: None`; the code hash is). What the ExEx manager backfills its log from after a
     /// crash between a commit and the log write.
     pub fn committed_block(&self, number: u64) -> Result<Option<CommittedBlock>, StorageError> {
+        if let Some(p) = self.shared().view().block(number) {
+            return Ok(Some(p.block.clone()));
+        }
         let (Some(header), Some(hash), Some(body), Some(receipts), Some(state)) = (
             self.header(number)?,
             self.block_hash(number)?,
@@ -208,12 +173,75 @@ impl Database {
         }))
     }
 
+    /// The newest block the tables hold (blocks above it are pending, see `persist.rs`).
+    pub(crate) fn table_head(&self) -> Result<Option<u64>, StorageError> {
+        read_head(&self.ro()?, self.tables())
+    }
+
     fn meta_u64(&self, key: &[u8]) -> Result<Option<u64>, StorageError> {
         Ok(self
             .ro()?
             .sealed_array::<8>(&self.tables().meta, key)?
             .map(u64::from_be_bytes))
     }
+}
+
+/// The tables' head inside `txn`.
+pub(crate) fn read_head<K: libmdbx::TransactionKind>(
+    txn: &Transaction<'static, K, NoWriteMap>,
+    t: &Tables,
+) -> Result<Option<u64>, StorageError> {
+    read_u64(txn, t, META_HEAD)
+}
+
+/// Writes `blocks` (consecutive, the first one right above the tables' head) in one write
+/// transaction: each block's header, body, receipts and transaction index, its state with the
+/// change sets that undo it, its hashed state and trie nodes, and the pruning of the history
+/// that left the window. After a crash the tables hold whole blocks only.
+pub(crate) fn persist_blocks(
+    db: &Database,
+    blocks: &[Arc<PendingBlock>],
+) -> Result<(), StorageError> {
+    let t = db.tables();
+    let txn = db.env().begin_rw_txn()?;
+    let mut head = read_u64(&txn, t, META_HEAD)?;
+    let started = std::time::Instant::now();
+    let mut times = [std::time::Duration::ZERO; 3];
+    for b in blocks {
+        let block = &b.block.block;
+        if head.map_or(0, |h| h + 1) != block.number() {
+            return Err(StorageError::NotNext {
+                head,
+                number: block.number(),
+            });
+        }
+        let num = block.number().to_be_bytes();
+        let t0 = std::time::Instant::now();
+        write_block(&txn, t, block, &b.block.receipts)?;
+        let t1 = t0.elapsed();
+        write_state(&txn, t, &num, &b.block.changes, &b.trie)?;
+        let t2 = t0.elapsed();
+        write_tries(&txn, t, &b.trie)?;
+        times[0] += t1;
+        times[1] += t2 - t1;
+        times[2] += t0.elapsed() - t2;
+        if let Some(window) = db.history_blocks() {
+            prune_history(&txn, t, block.number().saturating_sub(window))?;
+        }
+        sealed::put(&txn, &t.meta, META_HEAD, &num)?;
+        head = Some(block.number());
+    }
+    let written = started.elapsed();
+    txn.commit()?;
+    let phase = |name: &'static str, d: std::time::Duration| {
+        metrics::histogram!("agnt2_storage_commit_phase_seconds", "phase" => name)
+            .record(d.as_secs_f64());
+    };
+    phase("block", times[0]);
+    phase("plain_state", times[1]);
+    phase("tries", times[2]);
+    phase("mdbx_commit", started.elapsed() - written);
+    Ok(())
 }
 
 fn read_u64<K: libmdbx::TransactionKind>(
@@ -501,7 +529,7 @@ fn rehash_after_unwind(
             hashed_accounts.push((hashed, None));
             continue;
         };
-        let (updates, _) = StateTrie::Storage(hashed).walk(txn, t, &leaves, &[])?;
+        let (updates, _) = StateTrie::Storage(hashed).walk(txn, t, &NO_LAYER, &leaves, &[])?;
         if updates.root != account.storage_root {
             return Err(StorageError::Corrupt(
                 "unwound storage does not give the account's recorded storage root",
@@ -512,7 +540,7 @@ fn rehash_after_unwind(
         hashed_accounts.push((hashed, Some(account.trie_rlp())));
     }
     hashed_accounts.sort_unstable_by_key(|e| e.0);
-    let (updates, _) = StateTrie::Accounts.walk(txn, t, &hashed_accounts, &[])?;
+    let (updates, _) = StateTrie::Accounts.walk(txn, t, &NO_LAYER, &hashed_accounts, &[])?;
     if updates.root != expected {
         return Err(StorageError::Corrupt(
             "the unwound state does not give the target block's state root",

@@ -22,12 +22,17 @@ use rand::{Rng, SeedableRng, rngs::StdRng};
 type Model = BTreeMap<Address, (u64, U256, BTreeMap<U256, U256>)>;
 
 fn open(dir: &std::path::Path, history: Option<u64>) -> Database {
+    open_with(dir, history, agnt2_storage::DEFAULT_PERSIST_BEHIND)
+}
+
+fn open_with(dir: &std::path::Path, history: Option<u64>, persist_behind: usize) -> Database {
     Database::open(
         dir,
         &DatabaseConfig {
             durable: false,
             max_size: 1 << 32,
             history_blocks: history,
+            persist_behind,
         },
     )
     .expect("open")
@@ -75,8 +80,7 @@ fn commit(db: &Database, changes: &StateChanges) -> SealedBlock {
         header,
         transactions: Vec::new(),
     };
-    db.commit_block(&block, &[], changes, &trie)
-        .expect("commit");
+    db.commit_block(&block, &[], changes, trie).expect("commit");
     block
 }
 
@@ -191,10 +195,31 @@ fn check_proof(db: &Database, block: u64, address: &Address, model: &Model) {
     }
 }
 
+/// Every block written to the tables before its commit returns.
 #[test]
-fn roots_history_proofs_and_unwinds_match_the_model() {
+fn roots_history_proofs_and_unwinds_match_the_model_persisting_in_the_commit() {
+    model_run(0, false);
+}
+
+/// Blocks written behind the tip by the background persister, as the node runs.
+#[test]
+fn roots_history_proofs_and_unwinds_match_the_model_persisting_behind() {
+    model_run(agnt2_storage::DEFAULT_PERSIST_BEHIND, false);
+}
+
+/// Nothing written to the tables until the check: every root, read and proof goes through
+/// the pending blocks' overlay (all 121 of them), then the persister writes them in one batch.
+#[test]
+fn roots_history_proofs_and_unwinds_match_the_model_from_the_overlay() {
+    model_run(1000, true);
+}
+
+fn model_run(persist_behind: usize, hold: bool) {
     let dir = tempfile::tempdir().expect("tmp");
-    let db = open(dir.path(), None);
+    let db = open_with(dir.path(), None, persist_behind);
+    if hold {
+        db.hold_persistence();
+    }
     let mut rng = StdRng::seed_from_u64(42);
     let addrs: Vec<Address> = (0..300u64)
         .map(|i| Address::from_slice(&keccak256(i.to_be_bytes())[12..]))
@@ -216,19 +241,6 @@ fn roots_history_proofs_and_unwinds_match_the_model() {
         blocks.push(block);
         all_changes.push(changes);
     }
-    db.check().expect("check");
-
-    // Stale nodes are gone: the stored tries are exactly a fresh build's.
-    let (_fresh_dir, fresh_db) = fresh(&model);
-    for table in [
-        "AccountsTrie",
-        "StoragesTrie",
-        "HashedAccounts",
-        "HashedStorages",
-    ] {
-        assert_eq!(rows(&db, table), rows(&fresh_db, table), "{table}");
-    }
-
     // Historical reads and proofs at old blocks.
     for block in [0u64, 1, 17, 60, 99, 119, 120] {
         let state = db.state_at(block).expect("state").expect("exists");
@@ -254,6 +266,19 @@ fn roots_history_proofs_and_unwinds_match_the_model() {
         for a in addrs.iter().step_by(29) {
             check_proof(&db, block, a, want);
         }
+    }
+
+    db.check().expect("check");
+
+    // Stale nodes are gone: the stored tries are exactly a fresh build's.
+    let (_fresh_dir, fresh_db) = fresh(&model);
+    for table in [
+        "AccountsTrie",
+        "StoragesTrie",
+        "HashedAccounts",
+        "HashedStorages",
+    ] {
+        assert_eq!(rows(&db, table), rows(&fresh_db, table), "{table}");
     }
 
     // Unwind 64 blocks: the state and its root are block 56's; the same blocks again give the
@@ -301,6 +326,8 @@ fn history_beyond_the_window_is_pruned_and_refused() {
         };
         commit(&db, &BTreeMap::from([(a, change)]));
     }
+    // Pruning follows the blocks written to the tables (up to `persist_behind` behind).
+    db.flush().expect("flush");
     // Blocks 20..=30 are readable, with their own values.
     for b in 20..=30u64 {
         let state = db.state_at(b).expect("state").expect("exists");

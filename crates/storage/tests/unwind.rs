@@ -45,7 +45,7 @@ fn commit(db: &Database, changes: &StateChanges) -> SealedBlock {
         header,
         transactions: Vec::new(),
     };
-    db.commit_block(&block, &[], changes, &trie).unwrap();
+    db.commit_block(&block, &[], changes, trie).unwrap();
     block
 }
 
@@ -147,7 +147,7 @@ fn unwind_restores_state_and_lets_the_chain_continue() {
         transactions: Vec::new(),
     };
     let err = db
-        .commit_block(&stale, &[], &StateChanges::new(), &Default::default())
+        .commit_block(&stale, &[], &StateChanges::new(), Default::default())
         .unwrap_err();
     assert!(
         matches!(err, StorageError::NotNext { number: 7, .. }),

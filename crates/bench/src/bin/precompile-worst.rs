@@ -104,7 +104,7 @@ impl Bench {
             header,
             transactions: Vec::new(),
         };
-        self.db.commit_block(&block, &[], &changes, &trie)?;
+        self.db.commit_block(&block, &[], &changes, trie)?;
         self.state = StateDb::new(self.db.latest()?);
         Ok(())
     }

@@ -23,6 +23,7 @@ pub fn temp_chain(spec: &ChainSpec) -> (tempfile::TempDir, Database) {
             durable: false,
             max_size: 1 << 30,
             history_blocks: None,
+            ..Default::default()
         },
     )
     .expect("db");
