@@ -409,18 +409,22 @@ impl Database {
 
     /// The last committed block: number and hash.
     pub fn head(&self) -> Result<Option<(u64, B256)>, StorageError> {
-        let view = self.shared.view();
+        let (view, txn) = self.snapshot()?;
         let Some(number) = view.head else {
             return Ok(None);
         };
         if let Some(p) = view.block(number) {
             return Ok(Some((number, p.block.block.hash)));
         }
-        let hash = self
-            .ro()?
+        let hash = txn
             .sealed_array::<32>(&self.tables.canonical_hashes, &number.to_be_bytes())?
             .ok_or(StorageError::Corrupt("head without hash"))?;
         Ok(Some((number, B256::from(hash))))
+    }
+
+    /// Canonical hash by number in the tables only (start-up, before the view is set).
+    pub(crate) fn block_hash_in_tables(&self, number: u64) -> Result<Option<B256>, StorageError> {
+        crate::state::read_block_hash(&self.ro()?, self.tables, number)
     }
 
     /// Header by number.

@@ -107,6 +107,7 @@ impl PendingView {
 
     /// This view with `block` appended as the new head.
     pub fn with(&self, block: Arc<PendingBlock>) -> Self {
+        debug_assert_eq!(self.head.map_or(0, |h| h + 1), block.number);
         let mut blocks = self.blocks.clone();
         let head = Some(block.number);
         blocks.push(block);
@@ -117,14 +118,15 @@ impl PendingView {
         }
     }
 
-    /// This view without the blocks up to `persisted`.
-    pub fn without_through(&self, persisted: u64) -> Self {
+    /// This view without `persisted` (the very blocks, not their numbers: after an unwind a
+    /// new block may carry the number of one the persister wrote before it).
+    pub fn without(&self, persisted: &[Arc<PendingBlock>]) -> Self {
         Self {
             head: self.head,
             blocks: self
                 .blocks
                 .iter()
-                .filter(|b| b.number > persisted)
+                .filter(|b| !persisted.iter().any(|p| Arc::ptr_eq(p, b)))
                 .cloned()
                 .collect(),
             merged: OnceLock::new(),
@@ -164,9 +166,13 @@ impl PendingView {
     pub fn storage(&self, address: &Address, slot: &U256) -> Option<U256> {
         self.blocks.iter().rev().find_map(|b| {
             let change = b.block.changes.get(address)?;
+            if change.info.is_none() {
+                // Removed: its storage went with it (what the tables write).
+                return Some(U256::ZERO);
+            }
             match change.storage.get(slot) {
                 Some(v) => Some(*v),
-                None if change.wipe_storage || change.info.is_none() => Some(U256::ZERO),
+                None if change.wipe_storage => Some(U256::ZERO),
                 None => None,
             }
         })

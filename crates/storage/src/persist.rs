@@ -197,9 +197,18 @@ fn write_journal(
         }
     }
     std::fs::rename(&tmp, &path)?;
-    if shared.durable {
-        std::fs::File::open(&shared.journal)?.sync_all()?;
+    if shared.durable
+        && let Err(e) = sync_dir(&shared.journal)
+    {
+        // The caller hears the commit failed: the file must not be replayed as committed.
+        let _ = std::fs::remove_file(&path);
+        return Err(e);
     }
+    Ok(())
+}
+
+fn sync_dir(dir: &Path) -> Result<(), StorageError> {
+    std::fs::File::open(dir)?.sync_all()?;
     Ok(())
 }
 
@@ -326,14 +335,19 @@ impl Database {
         let elapsed = started.elapsed();
         metrics::histogram!("agnt2_storage_persist_seconds").record(elapsed.as_secs_f64());
         metrics::counter!("agnt2_storage_blocks_committed_total").increment(blocks.len() as u64);
-        if self.shared().persist_behind > 0 {
+        let shared = self.shared();
+        if shared.persist_behind > 0 {
             for b in blocks {
-                let path = journal_path(&self.shared().journal, b.number);
+                let path = journal_path(&shared.journal, b.number);
                 match std::fs::remove_file(&path) {
                     Ok(()) => {}
                     Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
                     Err(e) => return Err(e.into()),
                 }
+            }
+            // An unwind may follow: its blocks' files must not come back after a power loss.
+            if shared.durable {
+                sync_dir(&shared.journal)?;
             }
         }
         tracing::debug!(
@@ -364,6 +378,13 @@ impl Database {
             let block = read_journal(&path)?;
             if block.block.number() != n {
                 return Err(StorageError::Corrupt("journal file of another block"));
+            }
+            if let Some(h) = head
+                && self.block_hash_in_tables(h)? != Some(block.block.header.parent_hash)
+            {
+                return Err(StorageError::Corrupt(
+                    "a journaled block does not build on the tables' head",
+                ));
             }
             shared.replace_view(|_| PendingView::empty(head));
             let trie = self.compute_state_root(&block.changes)?;
@@ -406,8 +427,10 @@ impl Database {
                 shared.cond.notify_all();
                 return;
             }
+            // The view first: once `persisted` says so, a flush (and an unwind after it) may
+            // go on, and must find the view without these blocks.
+            shared.replace_view(|v| v.without(&batch));
             shared.set_persisted(Some(last));
-            shared.replace_view(|v| v.without_through(last));
             metrics::gauge!("agnt2_storage_unpersisted_blocks")
                 .set(shared.view().blocks.len() as f64);
         }

@@ -1,0 +1,158 @@
+//! Recovery from the journal: a process that sealed blocks and died before its persister wrote
+//! any of them to the tables leaves only journal files; the next open replays them (each root
+//! checked) and the datadir is exactly what the blocks committed to. The dying process is this
+//! test binary run again with `AGNT2_JOURNAL_CHILD` set, exiting without a flush.
+
+use std::{collections::BTreeMap, path::Path, process::Command};
+
+use agnt2_primitives::SealedBlock;
+use agnt2_storage::{
+    AccountChange, AccountUpdate, Database, DatabaseConfig, StateChanges, StateProvider,
+    StorageError,
+};
+use alloy::consensus::Header;
+use alloy_primitives::{Address, B256, U256, keccak256};
+
+const CHILD: &str = "AGNT2_JOURNAL_CHILD";
+const BLOCKS: u64 = 12;
+
+fn open(dir: &Path) -> Result<Database, StorageError> {
+    Database::open(
+        dir,
+        &DatabaseConfig {
+            durable: false,
+            max_size: 1 << 30,
+            history_blocks: None,
+            persist_behind: 100,
+        },
+    )
+}
+
+fn account(i: u64) -> Address {
+    Address::from_slice(&keccak256(i.to_be_bytes())[12..])
+}
+
+/// Block `n`'s changes: account `n % 5` gets nonce `n` and slot `n % 3` = `n`.
+fn changes(n: u64) -> StateChanges {
+    BTreeMap::from([(
+        account(n % 5),
+        AccountChange {
+            info: Some(AccountUpdate {
+                nonce: n,
+                balance: U256::from(n * 1000),
+                code_hash: keccak256([]),
+                code: None,
+            }),
+            storage: BTreeMap::from([(U256::from(n % 3), U256::from(n))]),
+            wipe_storage: false,
+        },
+    )])
+}
+
+/// Seals blocks 0..=BLOCKS with the persister held, records the head, and dies.
+fn child(dir: &Path) {
+    let db = open(dir).expect("open");
+    db.hold_persistence();
+    let mut parent = B256::ZERO;
+    let mut root = B256::ZERO;
+    for n in 0..=BLOCKS {
+        let c = changes(n);
+        let trie = db.compute_state_root(&c).expect("root");
+        root = trie.state_root;
+        let header = Header {
+            number: n,
+            parent_hash: parent,
+            state_root: root,
+            ..Default::default()
+        };
+        let block = SealedBlock {
+            hash: header.hash_slow(),
+            header,
+            transactions: Vec::new(),
+        };
+        parent = block.hash;
+        db.commit_block(&block, &[], &c, trie).expect("commit");
+    }
+    std::fs::write(
+        dir.join("expected"),
+        [parent.as_slice(), root.as_slice()].concat(),
+    )
+    .expect("expected");
+    // No flush: everything sealed is in the journal only.
+    std::process::exit(0);
+}
+
+#[test]
+fn blocks_only_in_the_journal_are_replayed_at_open() {
+    if let Ok(dir) = std::env::var(CHILD) {
+        child(Path::new(&dir));
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tmp");
+    let status = Command::new(std::env::current_exe().expect("exe"))
+        .args([
+            "--exact",
+            "blocks_only_in_the_journal_are_replayed_at_open",
+            "--test-threads=1",
+        ])
+        .env(CHILD, dir.path())
+        .status()
+        .expect("child");
+    assert!(status.success(), "child: {status}");
+    let journal = dir.path().join("journal");
+    let files = std::fs::read_dir(&journal).expect("journal").count();
+    assert_eq!(
+        files as u64,
+        BLOCKS + 1,
+        "one journal file per sealed block"
+    );
+    // A torn temporary file (a commit that never returned) is dropped.
+    std::fs::write(journal.join("00000000000000000099.tmp"), b"torn").expect("tmp");
+
+    let expected = std::fs::read(dir.path().join("expected")).expect("expected");
+    let db = open(dir.path()).expect("reopen");
+    let (head, hash) = db.head().expect("head").expect("a head");
+    assert_eq!(head, BLOCKS);
+    assert_eq!(hash.as_slice(), &expected[..32]);
+    let state = db.latest().expect("latest");
+    assert_eq!(state.state_root().as_slice(), &expected[32..]);
+    assert_eq!(
+        std::fs::read_dir(&journal).expect("journal").count(),
+        0,
+        "replayed files are removed"
+    );
+    for n in BLOCKS - 4..=BLOCKS {
+        let a = state
+            .account(&account(n % 5))
+            .expect("read")
+            .expect("exists");
+        assert_eq!(a.nonce, n);
+        assert_eq!(
+            state
+                .storage(&account(n % 5), &U256::from(n % 3))
+                .expect("slot"),
+            U256::from(n)
+        );
+    }
+    db.check().expect("check after replay");
+}
+
+#[test]
+fn a_damaged_journal_file_is_refused_at_open() {
+    if std::env::var(CHILD).is_ok() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tmp");
+    let journal = dir.path().join("journal");
+    std::fs::create_dir_all(&journal).expect("dir");
+    std::fs::write(
+        journal.join("00000000000000000000.block"),
+        b"agnt2jr1 not a block",
+    )
+    .expect("file");
+    let err = open(dir.path()).expect_err("refused");
+    assert!(
+        matches!(err, StorageError::Corrupt(_)),
+        "a clear corruption error: {err}"
+    );
+}
