@@ -58,6 +58,8 @@ const META_SCHEMA: &[u8] = b"schema";
 pub(crate) const META_SAFE: &[u8] = b"safe";
 pub(crate) const META_FINALIZED: &[u8] = b"finalized";
 pub(crate) const META_PRUNED: &[u8] = b"pruned";
+/// A block whose plain state is written but whose tries are not yet (see `persist_blocks`).
+pub(crate) const META_PERSISTING: &[u8] = b"persisting";
 /// Version of the record layout; 2 added the per-record checksums, 3 the change sets, 4 the
 /// hashed state with path-keyed branch nodes (replacing content-addressed trie nodes) and the
 /// history indices, 5 the journal of blocks persisted behind the tip (`journal/`; the tables
@@ -551,10 +553,13 @@ impl Database {
             },
         };
         let head = view.head.unwrap_or(0);
-        // The tables' own head: the state the history index and change sets start from.
+        // The tables' own head (their tries are at it) and the block their plain state is at
+        // (one above while a block is half written): the history index and change sets start
+        // from the latter.
         let tables_head = txn
             .sealed_array::<8>(&self.tables.meta, META_HEAD)?
             .map_or(0, u64::from_be_bytes);
+        let plain_head = crate::write::read_persisting(&txn, self.tables)?.unwrap_or(tables_head);
         let pruned = txn
             .sealed_array::<8>(&self.tables.meta, META_PRUNED)?
             .map(u64::from_be_bytes);
@@ -577,7 +582,8 @@ impl Database {
             tables: self.tables,
             root,
             block_number: number,
-            head: tables_head,
+            head: plain_head,
+            tries_head: tables_head,
             pending,
         }))
     }

@@ -102,7 +102,7 @@ impl Shared {
                 .iter()
                 .filter(|b| p.persisted.is_none_or(|x| b.number > x))
                 .count();
-            if waiting < self.persist_behind {
+            if waiting < self.persist_behind.max(1) {
                 return Ok(());
             }
             self.cond.wait(&mut p);
@@ -296,17 +296,18 @@ impl Database {
         if head.map_or(0, |h| h + 1) != number {
             return Err(StorageError::NotNext { head, number });
         }
+        shared.wait_for_room()?;
+        let started = Instant::now();
+        // Written even when the block is persisted at once: a crash between its two write
+        // transactions is finished from it.
+        write_journal(shared, &block.block, &block.receipts, &block.changes)?;
+        let pending = Arc::new(PendingBlock::new(block, trie));
         if shared.persist_behind == 0 {
-            let pending = Arc::new(PendingBlock::new(block, trie));
             self.persist(std::slice::from_ref(&pending))?;
             shared.replace_view(|_| PendingView::empty(Some(number)));
             shared.set_persisted(Some(number));
             return Ok(());
         }
-        shared.wait_for_room()?;
-        let started = Instant::now();
-        write_journal(shared, &block.block, &block.receipts, &block.changes)?;
-        let pending = Arc::new(PendingBlock::new(block, trie));
         shared.replace_view(|v| v.with(pending));
         metrics::histogram!("agnt2_storage_commit_phase_seconds", "phase" => "journal")
             .record(started.elapsed().as_secs_f64());
@@ -331,12 +332,12 @@ impl Database {
     /// one write transaction, then deletes their journal files.
     fn persist(&self, blocks: &[Arc<PendingBlock>]) -> Result<(), StorageError> {
         let started = Instant::now();
-        crate::write::persist_blocks(self, blocks)?;
+        crate::write::persist_blocks(self, blocks, false)?;
         let elapsed = started.elapsed();
         metrics::histogram!("agnt2_storage_persist_seconds").record(elapsed.as_secs_f64());
         metrics::counter!("agnt2_storage_blocks_committed_total").increment(blocks.len() as u64);
         let shared = self.shared();
-        if shared.persist_behind > 0 {
+        {
             for b in blocks {
                 let path = journal_path(&shared.journal, b.number);
                 match std::fs::remove_file(&path) {
@@ -394,10 +395,17 @@ impl Database {
                 ));
             }
             let pending = Arc::new(PendingBlock::new(block, trie));
-            crate::write::persist_blocks(self, std::slice::from_ref(&pending))?;
+            // A crash between a block's two write transactions left its plain state written.
+            let resume = crate::write::read_persisting(&self.ro()?, self.tables())? == Some(n);
+            crate::write::persist_blocks(self, std::slice::from_ref(&pending), resume)?;
             std::fs::remove_file(&path)?;
             head = Some(n);
             replayed += 1;
+        }
+        if crate::write::read_persisting(&self.ro()?, self.tables())?.is_some() {
+            return Err(StorageError::Corrupt(
+                "a block's plain state is written but its tries are not, and its journal file is gone",
+            ));
         }
         if replayed > 0 {
             tracing::info!(blocks = replayed, head, "replayed journaled blocks");

@@ -130,8 +130,12 @@ pub struct HistoricalState {
     pub(crate) tables: &'static Tables,
     pub(crate) root: B256,
     pub(crate) block_number: u64,
-    /// The tables' head inside `txn` (their plain state is the state after it).
+    /// The block the tables' plain state is at inside `txn` (history reads below it go
+    /// through the change sets).
     pub(crate) head: u64,
+    /// The block the tables' tries are at (their `head`; one below `head` while a block is
+    /// half written).
+    pub(crate) tries_head: u64,
     /// For a block at or above `head`: the pending blocks up to it, read first.
     pub(crate) pending: Arc<PendingView>,
 }
@@ -245,7 +249,7 @@ impl HistoricalState {
         let mut slots: BTreeMap<B256, Option<Vec<u8>>> = BTreeMap::new();
         let mut account_sets = self.txn.cursor(&self.tables.account_changesets.table)?;
         let mut storage_sets = self.txn.cursor(&self.tables.storage_changesets.table)?;
-        for b in self.block_number + 1..=self.head {
+        for b in self.block_number + 1..=self.tries_head {
             let num = b.to_be_bytes();
             let cursor = &mut account_sets;
             let mut entry = cursor.set_range::<Vec<u8>, Vec<u8>>(&num)?;
@@ -288,7 +292,7 @@ impl HistoricalState {
     /// against what this block committed to.
     pub fn proof(&self, address: &Address, slots: &[B256]) -> Result<AccountProof, StorageError> {
         let t = self.tables;
-        let (accounts, storage) = if self.latest() {
+        let (accounts, storage) = if self.block_number >= self.tries_head {
             (Vec::new(), Vec::new())
         } else {
             self.reverts(address)?

@@ -17,7 +17,7 @@ use libmdbx::{NoWriteMap, RW, Transaction, WriteFlags};
 
 use crate::{
     AccountUpdate, Database, StateChanges, StorageError, StoredAccount, TrieOutput, codec,
-    db::{META_FINALIZED, META_HEAD, META_PRUNED, META_SAFE, Tables},
+    db::{META_FINALIZED, META_HEAD, META_PERSISTING, META_PRUNED, META_SAFE, Tables},
     pending::{NO_LAYER, PendingBlock, PendingView},
     sealed::{self, SealedRead},
     state::storage_key,
@@ -194,54 +194,86 @@ pub(crate) fn read_head<K: libmdbx::TransactionKind>(
     read_u64(txn, t, META_HEAD)
 }
 
-/// Writes `blocks` (consecutive, the first one right above the tables' head) in one write
-/// transaction: each block's header, body, receipts and transaction index, its state with the
-/// change sets that undo it, its hashed state and trie nodes, and the pruning of the history
-/// that left the window. After a crash the tables hold whole blocks only.
+/// Writes `blocks` (consecutive, the first one right above the tables' head), each in two
+/// write transactions, because MDBX's cost per dirty page grows with the number of pages a
+/// transaction has dirtied (it keeps them in one sorted list), so two half-size transactions
+/// are much cheaper than one:
+/// 1. the block's header, body, receipts and transaction index, its plain state and code, and
+///    the change sets and history index that undo it, with `Meta.persisting` = the block;
+/// 2. its hashed state and trie nodes, the pruning of the history that left the window, and
+///    `Meta.head` = the block (clearing `persisting`).
+///
+/// Between the two the plain state is one block ahead of the tries and `head`; readers never
+/// see that (the block is still in the pending view, and historical reads below it go through
+/// its change sets, see `HistoricalState`), and after a crash there the replay redoes step 2
+/// only (`resume`: the first block's step 1 is already in the tables).
 pub(crate) fn persist_blocks(
     db: &Database,
     blocks: &[Arc<PendingBlock>],
+    mut resume: bool,
 ) -> Result<(), StorageError> {
     let t = db.tables();
-    let txn = db.env().begin_rw_txn()?;
-    let mut head = read_u64(&txn, t, META_HEAD)?;
-    let started = std::time::Instant::now();
-    let mut times = [std::time::Duration::ZERO; 3];
+    let mut times = [std::time::Duration::ZERO; 4];
     for b in blocks {
         let block = &b.block.block;
-        if head.map_or(0, |h| h + 1) != block.number() {
-            return Err(StorageError::NotNext {
-                head,
-                number: block.number(),
-            });
-        }
         let num = block.number().to_be_bytes();
         let t0 = std::time::Instant::now();
-        write_block(&txn, t, block, &b.block.receipts)?;
+        if !resume {
+            let txn = db.env().begin_rw_txn()?;
+            let head = read_u64(&txn, t, META_HEAD)?;
+            if head.map_or(0, |h| h + 1) != block.number() {
+                return Err(StorageError::NotNext {
+                    head,
+                    number: block.number(),
+                });
+            }
+            write_block(&txn, t, block, &b.block.receipts)?;
+            write_state(&txn, t, &num, &b.block.changes, &b.trie)?;
+            sealed::put(&txn, &t.meta, META_PERSISTING, &num)?;
+            txn.commit()?;
+            // Fault injection for the recovery tests (debug builds only): die half way.
+            #[cfg(debug_assertions)]
+            if std::env::var_os("AGNT2_STORAGE_DIE_HALF_WRITTEN").is_some() {
+                std::process::exit(0);
+            }
+        }
+        resume = false;
         let t1 = t0.elapsed();
-        write_state(&txn, t, &num, &b.block.changes, &b.trie)?;
-        let t2 = t0.elapsed();
+        let txn = db.env().begin_rw_txn()?;
+        if read_u64(&txn, t, META_PERSISTING)? != Some(block.number()) {
+            return Err(StorageError::Corrupt(
+                "the block's state is not in the tables before its tries",
+            ));
+        }
         write_tries(&txn, t, &b.trie)?;
-        times[0] += t1;
-        times[1] += t2 - t1;
-        times[2] += t0.elapsed() - t2;
         if let Some(window) = db.history_blocks() {
             prune_history(&txn, t, block.number().saturating_sub(window))?;
         }
         sealed::put(&txn, &t.meta, META_HEAD, &num)?;
-        head = Some(block.number());
+        txn.del(&t.meta.table, META_PERSISTING, None)?;
+        let t2 = t0.elapsed();
+        txn.commit()?;
+        times[0] += t1;
+        times[1] += t2 - t1;
+        times[2] += t0.elapsed() - t2;
     }
-    let written = started.elapsed();
-    txn.commit()?;
     let phase = |name: &'static str, d: std::time::Duration| {
         metrics::histogram!("agnt2_storage_commit_phase_seconds", "phase" => name)
             .record(d.as_secs_f64());
     };
-    phase("block", times[0]);
-    phase("plain_state", times[1]);
-    phase("tries", times[2]);
-    phase("mdbx_commit", started.elapsed() - written);
+    phase("block_and_plain_state", times[0]);
+    phase("tries", times[1]);
+    phase("tries_mdbx_commit", times[2]);
     Ok(())
+}
+
+/// The block whose plain state is in the tables but whose tries are not yet (see
+/// [`persist_blocks`]), inside `txn`.
+pub(crate) fn read_persisting<K: libmdbx::TransactionKind>(
+    txn: &Transaction<'static, K, NoWriteMap>,
+    t: &Tables,
+) -> Result<Option<u64>, StorageError> {
+    read_u64(txn, t, META_PERSISTING)
 }
 
 fn read_u64<K: libmdbx::TransactionKind>(
