@@ -231,11 +231,7 @@ pub(crate) fn persist_blocks(
             write_state(&txn, t, &num, &b.block.changes, &b.trie)?;
             sealed::put(&txn, &t.meta, META_PERSISTING, &num)?;
             txn.commit()?;
-            // Fault injection for the recovery tests (debug builds only): die half way.
-            #[cfg(debug_assertions)]
-            if std::env::var_os("AGNT2_STORAGE_DIE_HALF_WRITTEN").is_some() {
-                std::process::exit(0);
-            }
+            die_after(1);
         }
         resume = false;
         let t1 = t0.elapsed();
@@ -253,6 +249,7 @@ pub(crate) fn persist_blocks(
         txn.del(&t.meta.table, META_PERSISTING, None)?;
         let t2 = t0.elapsed();
         txn.commit()?;
+        die_after(2);
         times[0] += t1;
         times[1] += t2 - t1;
         times[2] += t0.elapsed() - t2;
@@ -265,6 +262,22 @@ pub(crate) fn persist_blocks(
     phase("tries", times[1]);
     phase("tries_mdbx_commit", times[2]);
     Ok(())
+}
+
+/// Fault injection for the recovery tests (debug builds only): the process dies right after
+/// write transaction `step` (1 or 2) of a block in [`persist_blocks`] when
+/// `AGNT2_STORAGE_DIE_AFTER_STEP` names it.
+fn die_after(step: u8) {
+    #[cfg(debug_assertions)]
+    if std::env::var("AGNT2_STORAGE_DIE_AFTER_STEP")
+        .ok()
+        .and_then(|v| v.parse::<u8>().ok())
+        == Some(step)
+    {
+        std::process::exit(0);
+    }
+    #[cfg(not(debug_assertions))]
+    let _ = step;
 }
 
 /// The block whose plain state is in the tables but whose tries are not yet (see

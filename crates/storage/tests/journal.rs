@@ -50,8 +50,8 @@ fn changes(n: u64) -> StateChanges {
 }
 
 /// Seals blocks 0..=BLOCKS with the persister held, records the head, and dies: at once, or
-/// (`half`) once the persister has written the first block's plain state but not its tries.
-fn child(dir: &Path, half: bool) {
+/// right after step `die_after` of the persister's writes of the first block.
+fn child(dir: &Path, die_after: Option<u8>) {
     let db = open(dir).expect("open");
     db.hold_persistence();
     let mut parent = B256::ZERO;
@@ -79,9 +79,9 @@ fn child(dir: &Path, half: bool) {
         [parent.as_slice(), root.as_slice()].concat(),
     )
     .expect("expected");
-    if half {
+    if let Some(step) = die_after {
         // SAFETY: the test process has no other thread reading the environment now.
-        unsafe { std::env::set_var("AGNT2_STORAGE_DIE_HALF_WRITTEN", "1") };
+        unsafe { std::env::set_var("AGNT2_STORAGE_DIE_AFTER_STEP", step.to_string()) };
         db.flush().expect("flush");
         unreachable!("the persister exits the process half way");
     }
@@ -91,25 +91,34 @@ fn child(dir: &Path, half: bool) {
 
 #[test]
 fn blocks_only_in_the_journal_are_replayed_at_open() {
-    recover("blocks_only_in_the_journal_are_replayed_at_open", false);
+    recover("blocks_only_in_the_journal_are_replayed_at_open", None);
 }
 
-/// The first block's plain state and change sets are in the tables, its tries are not: the
-/// replay writes the rest of it (not its change sets again) and goes on.
+/// The first block's plain state and change sets are in the tables, its tries are not (after
+/// write transaction 1): the replay finishes it (transaction 2 only) and goes on. Or both are
+/// written but its journal file was not deleted yet (after transaction 2): the file is dropped.
 #[test]
 fn a_block_written_half_way_is_finished_at_open() {
-    recover("a_block_written_half_way_is_finished_at_open", true);
+    recover("a_block_written_half_way_is_finished_at_open", Some(1));
+    recover("a_block_written_half_way_is_finished_at_open", Some(2));
 }
 
-fn recover(name: &str, half: bool) {
+fn recover(name: &str, die_after: Option<u8>) {
     if let Ok(dir) = std::env::var(CHILD) {
-        child(Path::new(&dir), half);
+        let step = std::env::var("AGNT2_JOURNAL_CHILD_STEP")
+            .ok()
+            .and_then(|s| s.parse().ok());
+        child(Path::new(&dir), step);
         return;
     }
     let dir = tempfile::tempdir().expect("tmp");
     let status = Command::new(std::env::current_exe().expect("exe"))
         .args(["--exact", name, "--test-threads=1"])
         .env(CHILD, dir.path())
+        .env(
+            "AGNT2_JOURNAL_CHILD_STEP",
+            die_after.map_or_else(String::new, |s| s.to_string()),
+        )
         .status()
         .expect("child");
     assert!(status.success(), "child: {status}");
