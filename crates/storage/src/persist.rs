@@ -91,18 +91,22 @@ impl Shared {
         }
     }
 
+    /// The pending blocks the persister has not written yet.
+    fn unpersisted(&self, p: &Progress) -> Vec<Arc<PendingBlock>> {
+        self.view()
+            .blocks
+            .iter()
+            .filter(|b| p.persisted.is_none_or(|x| b.number > x))
+            .cloned()
+            .collect()
+    }
+
     /// Waits until fewer than `persist_behind` blocks wait for the persister.
     fn wait_for_room(&self) -> Result<(), StorageError> {
         let mut p = self.progress.lock();
         loop {
             Self::failure(&p)?;
-            let waiting = self
-                .view()
-                .blocks
-                .iter()
-                .filter(|b| p.persisted.is_none_or(|x| b.number > x))
-                .count();
-            if waiting < self.persist_behind.max(1) {
+            if self.unpersisted(&p).len() < self.persist_behind.max(1) {
                 return Ok(());
             }
             self.cond.wait(&mut p);
@@ -128,13 +132,7 @@ impl Shared {
     fn next_batch(&self) -> Vec<Arc<PendingBlock>> {
         let mut p = self.progress.lock();
         loop {
-            let batch: Vec<_> = self
-                .view()
-                .blocks
-                .iter()
-                .filter(|b| p.persisted.is_none_or(|x| b.number > x))
-                .cloned()
-                .collect();
+            let batch = self.unpersisted(&p);
             if !batch.is_empty() && !p.held {
                 return batch;
             }

@@ -145,6 +145,13 @@ fn rows(db: &Database, table: &str) -> u64 {
         .map_or(0, |t| t.entries)
 }
 
+/// `db` and `fresh` hold the same number of rows in each of `tables`.
+fn assert_same_rows(db: &Database, fresh: &Database, tables: &[&str]) {
+    for table in tables {
+        assert_eq!(rows(db, table), rows(fresh, table), "{table}");
+    }
+}
+
 /// Writes `model` as the genesis of a fresh datadir.
 fn fresh(model: &Model) -> (tempfile::TempDir, Database) {
     let dir = tempfile::tempdir().expect("tmp");
@@ -272,14 +279,16 @@ fn model_run(persist_behind: usize, hold: bool) {
 
     // Stale nodes are gone: the stored tries are exactly a fresh build's.
     let (_fresh_dir, fresh_db) = fresh(&model);
-    for table in [
-        "AccountsTrie",
-        "StoragesTrie",
-        "HashedAccounts",
-        "HashedStorages",
-    ] {
-        assert_eq!(rows(&db, table), rows(&fresh_db, table), "{table}");
-    }
+    assert_same_rows(
+        &db,
+        &fresh_db,
+        &[
+            "AccountsTrie",
+            "StoragesTrie",
+            "HashedAccounts",
+            "HashedStorages",
+        ],
+    );
 
     // Unwind 64 blocks: the state and its root are block 56's; the same blocks again give the
     // same roots.
@@ -297,14 +306,16 @@ fn model_run(persist_behind: usize, hold: bool) {
         );
     }
     db.check().expect("check after re-execution");
-    for table in [
-        "AccountsTrie",
-        "StoragesTrie",
-        "HashedAccounts",
-        "HashedStorages",
-    ] {
-        assert_eq!(rows(&db, table), rows(&fresh_db, table), "{table}");
-    }
+    assert_same_rows(
+        &db,
+        &fresh_db,
+        &[
+            "AccountsTrie",
+            "StoragesTrie",
+            "HashedAccounts",
+            "HashedStorages",
+        ],
+    );
 }
 
 #[test]
@@ -419,16 +430,18 @@ fn a_bulk_loaded_state_is_the_state_committed_as_a_block() {
     assert_eq!(block.header.state_root, reference(&model));
     db.check().expect("check");
     let (_fresh_dir, fresh_db) = fresh(&model);
-    for table in [
-        "AccountsTrie",
-        "StoragesTrie",
-        "HashedAccounts",
-        "HashedStorages",
-        "PlainAccounts",
-        "PlainStorage",
-    ] {
-        assert_eq!(rows(&db, table), rows(&fresh_db, table), "{table}");
-    }
+    assert_same_rows(
+        &db,
+        &fresh_db,
+        &[
+            "AccountsTrie",
+            "StoragesTrie",
+            "HashedAccounts",
+            "HashedStorages",
+            "PlainAccounts",
+            "PlainStorage",
+        ],
+    );
     // A second load is refused: the datadir has blocks now.
     assert!(
         db.bulk_load_accounts(1, |i| (address(i), StoredAccount::default()))
